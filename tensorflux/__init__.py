@@ -1,0 +1,41 @@
+"""tensorflux: the TensorFlow 1.x programming model — graphs, sessions, variables, gradients.
+
+`import tensorflux as tf` gives the TF1 names; this module only re-exports.
+"""
+from tensorflux import kernels as _kernels  # noqa: F401
+from tensorflux.kernels import numpy as _numpy_kernels  # noqa: F401
+from tensorflux.framework import dtypes as _dtypes
+from tensorflux.framework import errors
+from tensorflux.framework.device_spec import DeviceSpec
+from tensorflux.framework.dtypes import (DType, as_dtype, bfloat16, complex64, complex128, double,
+                                         float16, float32, float64, half, int8, int16, int32, int64,
+                                         qint8, qint16, qint32, quint8, quint16, resource, string,
+                                         uint8, uint16, uint32, uint64, variant)
+from tensorflux.framework.graph import (Graph, GraphKeys, Operation, Tensor, add_to_collection,
+                                        add_to_collections, colocate_with, control_dependencies,
+                                        convert_to_tensor, device, get_collection,
+                                        get_collection_ref, get_default_graph, get_seed,
+                                        name_scope, register_tensor_conversion_function,
+                                        reset_default_graph, set_random_seed)
+from tensorflux.framework.registry import RegisterGradient, NotDifferentiable
+from tensorflux.framework.shapes import Dimension, TensorShape
+from tensorflux.ops.array import *  # noqa: F401,F403
+from tensorflux.ops.array import range_ as range  # noqa: F401
+from tensorflux.ops.array import slice  # noqa: F401
+from tensorflux.ops.constant import constant
+from tensorflux.ops.control_flow import *  # noqa: F401,F403
+from tensorflux.ops.control_flow import tuple_ as tuple  # noqa: F401
+from tensorflux.ops.math import *  # noqa: F401,F403
+from tensorflux.ops.math import abs, pow, round  # noqa: F401
+from tensorflux.ops.state import *  # noqa: F401,F403
+from tensorflux.ops.variable_scope import *  # noqa: F401,F403
+from tensorflux.runtime.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
+                                       RunMetadata, RunOptions)
+from tensorflux.runtime.session import InteractiveSession, Session, get_default_session
+
+bool = _dtypes.bool_
+newaxis = None
+__version__ = "1.15.0"
+VERSION = __version__
+from tensorflux.ops.init_ops import *  # noqa: F401,F403,E402
+from tensorflux.ops.random import *  # noqa: F401,F403,E402

@@ -1,0 +1,1 @@
+"""MNIST tutorial helpers: `from tensorflux.examples.tutorials.mnist import input_data`."""

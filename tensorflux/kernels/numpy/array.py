@@ -1,0 +1,273 @@
+"""NumPy kernels of the array family (ops/array.py)."""
+import numpy as np
+
+from tensorflux.framework import errors
+from tensorflux.framework.registry import kernel
+
+
+@kernel("Placeholder", context=True)
+def placeholder(ctx, *, dtype, shape=None):
+    # Reached only when the placeholder was not fed.
+    shape_text = "<unknown>" if shape is None or shape.ndims is None else \
+        "[" + ",".join("?" if d is None else str(d) for d in shape.as_list()) + "]"
+    raise errors.InvalidArgumentError(
+        None, ctx.op, f"You must feed a value for placeholder tensor '{ctx.op.name}' with dtype "
+                      f"{dtype.name} and shape {shape_text}")
+
+
+@kernel(("Identity", "StopGradient", "PlaceholderWithDefault", "Snapshot", "PreventGradient"))
+def identity(x):
+    return x
+
+
+@kernel("IdentityN")
+def identity_n(*xs):
+    return xs
+
+
+@kernel("Reshape")
+def reshape(x, shape):
+    try:
+        return np.reshape(x, [int(d) for d in shape])
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            None, None, f"Input to reshape is a tensor with {np.size(x)} values, but the "
+                        f"requested shape has {int(np.prod([d for d in shape if d >= 0]))}") from None
+
+
+@kernel("Shape")
+def shape(x, *, out_type):
+    return np.array(np.shape(x), dtype=out_type.as_numpy_dtype)
+
+
+@kernel("Size")
+def size(x, *, out_type):
+    return np.array(np.size(x), dtype=out_type.as_numpy_dtype)
+
+
+@kernel("Rank")
+def rank(x):
+    return np.array(np.ndim(x), dtype=np.int32)
+
+
+@kernel("ExpandDims")
+def expand_dims(x, axis):
+    return np.expand_dims(x, int(np.reshape(axis, [-1])[0]))
+
+
+@kernel("Squeeze")
+def squeeze(x, *, squeeze_dims=()):
+    return np.squeeze(x, axis=tuple(squeeze_dims) if squeeze_dims else None)
+
+
+@kernel("Transpose")
+def transpose(x, perm):
+    return np.transpose(x, [int(p) for p in perm])
+
+
+@kernel("ConcatV2")
+def concat(*values_and_axis):
+    *values, axis = values_and_axis
+    return np.concatenate(values, axis=int(axis))
+
+
+@kernel("Pack")
+def pack(*values, axis=0):
+    return np.stack(values, axis=axis)
+
+
+@kernel("Unpack")
+def unpack(value, *, num, axis=0):
+    return tuple(np.moveaxis(value, axis, 0))
+
+
+@kernel("Split")
+def split(axis, value, *, num_split):
+    axis = int(axis)
+    if value.shape[axis] % num_split:
+        raise errors.InvalidArgumentError(
+            None, None, f"Number of ways to split should evenly divide the split dimension, but "
+                        f"got split_dim {axis} (size = {value.shape[axis]}) and num_split {num_split}")
+    return tuple(np.split(value, num_split, axis=axis))
+
+
+@kernel("SplitV")
+def split_v(value, size_splits, axis, *, num_split):
+    axis = int(axis)
+    sizes = [int(s) for s in size_splits]
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
+    if sum(sizes) != value.shape[axis]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Determined shape must either match input shape along split_dim exactly "
+                        f"if fully specified, or be less than the size of the input along "
+                        f"split_dim if not fully specified.  Got: {sum(sizes)}")
+    return tuple(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@kernel("Slice")
+def slice_(x, begin, size):
+    index = []
+    for dim, b, s in zip(x.shape, begin, size):
+        b, s = int(b), int(s)
+        end = dim if s == -1 else b + s
+        if b < 0 or end > dim or b > end:
+            raise errors.InvalidArgumentError(
+                None, None, f"Expected begin[i] in [0, {dim}] and size[i] in [-1, {dim - b}], "
+                            f"but got begin {b} and size {s}")
+        index.append(slice(b, end))
+    return x[tuple(index)]
+
+
+def strided_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask, new_axis_mask,
+                  shrink_axis_mask):
+    """The NumPy index tuple a StridedSlice's begin/end/strides and masks describe."""
+    index = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            index.append(Ellipsis)
+        elif new_axis_mask & bit:
+            index.append(None)
+        elif shrink_axis_mask & bit:
+            index.append(int(b))
+        else:
+            index.append(slice(None if begin_mask & bit else int(b),
+                               None if end_mask & bit else int(e), int(s)))
+    return tuple(index)
+
+
+@kernel("StridedSlice")
+def strided_slice(x, begin, end, strides, *, begin_mask=0, end_mask=0, ellipsis_mask=0,
+                  new_axis_mask=0, shrink_axis_mask=0):
+    index = strided_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask,
+                          new_axis_mask, shrink_axis_mask)
+    try:
+        return np.asarray(x[index])
+    except IndexError as exc:
+        raise errors.InvalidArgumentError(None, None, f"slice index out of bounds: {exc}") from None
+
+
+@kernel("Tile")
+def tile(x, multiples):
+    return np.tile(x, [int(m) for m in multiples])
+
+
+@kernel("Pad")
+def pad(x, paddings):
+    return np.pad(x, np.asarray(paddings, dtype=np.int64))
+
+
+@kernel("PadV2")
+def pad_v2(x, paddings, constant_values):
+    return np.pad(x, np.asarray(paddings, dtype=np.int64), constant_values=constant_values)
+
+
+@kernel("MirrorPad")
+def mirror_pad(x, paddings, *, mode):
+    return np.pad(x, np.asarray(paddings, dtype=np.int64),
+                  mode="reflect" if mode.upper() == "REFLECT" else "symmetric")
+
+
+@kernel("GatherV2")
+def gather(params, indices, axis, *, batch_dims=0):
+    axis = int(axis)
+    size = params.shape[axis]
+    if np.size(indices) and (np.min(indices) < 0 or np.max(indices) >= size):
+        bad = np.asarray(indices).reshape(-1)
+        pos = int(np.flatnonzero((bad < 0) | (bad >= size))[0])
+        raise errors.InvalidArgumentError(
+            None, None, f"indices[{pos}] = {bad[pos]} is not in [0, {size})")
+    return np.take(params, indices, axis=axis)
+
+
+@kernel("OneHot")
+def one_hot(indices, depth, on_value, off_value, *, axis=-1):
+    depth = int(depth)
+    hot = np.asarray(indices)[..., None] == np.arange(depth)
+    out = np.where(hot, on_value, off_value).astype(np.result_type(on_value))
+    return out if axis == -1 else np.moveaxis(out, -1, axis)
+
+
+@kernel("Fill")
+def fill(dims, value):
+    return np.full([int(d) for d in dims], value, dtype=np.asarray(value).dtype)
+
+
+@kernel("ZerosLike")
+def zeros_like(x):
+    return np.zeros_like(x)
+
+
+@kernel("OnesLike")
+def ones_like(x):
+    return np.ones_like(x)
+
+
+@kernel("Where")
+def where(condition):
+    return np.argwhere(condition).astype(np.int64)
+
+
+@kernel("Select")
+def select(condition, t, e):
+    if condition.ndim == 1 and t.ndim > 1:
+        condition = condition.reshape((-1,) + (1,) * (t.ndim - 1))
+    return np.where(condition, t, e)
+
+
+@kernel("SelectV2")
+def select_v2(condition, t, e):
+    return np.where(condition, t, e)
+
+
+@kernel("ReverseV2")
+def reverse(x, axis):
+    return np.flip(x, axis=tuple(int(a) for a in np.reshape(axis, [-1])))
+
+
+@kernel("BroadcastTo")
+def broadcast_to(x, shape):
+    return np.broadcast_to(x, [int(d) for d in shape])
+
+
+@kernel("Cast")
+def cast(x, *, DstT, Truncate=False):
+    target = DstT.storage_numpy_dtype
+    if np.iscomplexobj(x) and not np.issubdtype(target, np.complexfloating):
+        x = np.real(x)
+    if np.issubdtype(target, np.integer) and x.dtype.kind == "f":
+        # TF casts float to int by truncation toward zero; NaN/inf are undefined in TF.
+        with np.errstate(invalid="ignore"):
+            return np.trunc(x).astype(target)
+    return np.asarray(x).astype(target)
+
+
+@kernel("Range")
+def range_(start, limit, delta, *, Tidx):
+    if delta == 0:
+        raise errors.InvalidArgumentError(None, None, "Requires delta != 0: 0")
+    if (delta > 0 and start > limit) or (delta < 0 and start < limit):
+        raise errors.InvalidArgumentError(
+            None, None, f"Requires start <= limit when delta > 0: {start}/{limit}" if delta > 0
+            else f"Requires start >= limit when delta < 0: {start}/{limit}")
+    return np.arange(start, limit, delta, dtype=Tidx.as_numpy_dtype)
+
+
+@kernel("InvertPermutation")
+def invert_permutation(x):
+    return np.argsort(x).astype(x.dtype)
+
+
+@kernel("MatrixDiagPart")
+def matrix_diag_part(x):
+    return np.diagonal(x, axis1=-2, axis2=-1).copy()
+
+
+@kernel("MatrixDiag")
+def matrix_diag(d):
+    n = d.shape[-1]
+    out = np.zeros(d.shape + (n,), dtype=d.dtype)
+    idx = np.arange(n)
+    out[..., idx, idx] = d
+    return out

@@ -1,0 +1,240 @@
+"""NumPy kernels of the math family (ops/math.py). Elementwise kernels are declared by name."""
+import numpy as np
+
+from tensorflux.framework import errors
+from tensorflux.framework.registry import kernel
+
+
+def _sigmoid(x):
+    # exp(-|x|) never overflows; both branches are the same function.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _rsqrt(x):
+    return (1 / np.sqrt(x)).astype(x.dtype, copy=False)
+
+
+def _reciprocal(x):
+    return (1 / x).astype(x.dtype, copy=False) if x.dtype.kind in "fc" else np.reciprocal(x)
+
+
+def _erf(x):
+    from math import erf
+    return np.vectorize(erf, otypes=[x.dtype])(x) if x.size else x.copy()
+
+
+def _sign(x):
+    return np.sign(x).astype(x.dtype, copy=False)
+
+
+def _round_half_even(x):
+    return np.round(x) if x.dtype.kind in "fc" else x.copy()
+
+
+UNARY = {
+    "Abs": np.abs, "Neg": np.negative, "Sign": _sign, "Square": np.square, "Sqrt": np.sqrt,
+    "Rsqrt": _rsqrt, "Exp": np.exp, "Expm1": np.expm1, "Log": np.log, "Log1p": np.log1p,
+    "Sin": np.sin, "Cos": np.cos, "Tan": np.tan, "Asin": np.arcsin, "Acos": np.arccos,
+    "Atan": np.arctan, "Sinh": np.sinh, "Cosh": np.cosh, "Tanh": np.tanh, "Asinh": np.arcsinh,
+    "Acosh": np.arccosh, "Atanh": np.arctanh, "Sigmoid": _sigmoid, "Reciprocal": _reciprocal,
+    "Inv": _reciprocal, "Floor": np.floor, "Ceil": np.ceil, "Round": _round_half_even,
+    "Rint": np.rint, "IsFinite": np.isfinite, "IsNan": np.isnan, "IsInf": np.isinf,
+    "LogicalNot": np.logical_not, "Erf": _erf, "Real": np.real, "Imag": np.imag,
+    "Conj": np.conj, "ComplexAbs": np.abs, "Angle": np.angle,
+}
+
+BINARY = {
+    "Add": np.add, "AddV2": np.add, "Sub": np.subtract, "Mul": np.multiply,
+    "Maximum": np.maximum, "Minimum": np.minimum, "Greater": np.greater, "Less": np.less,
+    "GreaterEqual": np.greater_equal, "LessEqual": np.less_equal, "Equal": np.equal,
+    "NotEqual": np.not_equal, "LogicalAnd": np.logical_and, "LogicalOr": np.logical_or,
+    "Atan2": np.arctan2,
+}
+
+for _op_type, _fn in {**UNARY, **BINARY}.items():
+    kernel(_op_type)(_fn)
+
+
+def _same_dtype(result, like):
+    return result.astype(like.dtype, copy=False) if result.dtype != like.dtype else result
+
+
+def _check_int_divisor(y):
+    if y.dtype.kind in "iu" and np.any(y == 0):
+        raise errors.InvalidArgumentError(None, None, "Integer division by zero")
+
+
+@kernel(("RealDiv", "Div"))
+def real_div(x, y):
+    if x.dtype.kind in "iu":
+        return floor_div(x, y)
+    return _same_dtype(np.true_divide(x, y), x)
+
+
+@kernel("FloorDiv")
+def floor_div(x, y):
+    _check_int_divisor(y)
+    return _same_dtype(np.floor_divide(x, y), x)
+
+
+@kernel("TruncateDiv")
+def truncate_div(x, y):
+    _check_int_divisor(y)
+    if x.dtype.kind in "iu":
+        q = np.abs(x) // np.abs(y)
+        return _same_dtype(np.where((x < 0) != (y < 0), -q, q), x)
+    return _same_dtype(np.trunc(x / y), x)
+
+
+@kernel("FloorMod")
+def floor_mod(x, y):
+    _check_int_divisor(y)
+    return _same_dtype(np.mod(x, y), x)
+
+
+@kernel(("TruncateMod", "Mod"))
+def truncate_mod(x, y):
+    _check_int_divisor(y)
+    return _same_dtype(np.fmod(x, y), x)
+
+
+@kernel("Pow")
+def pow_(x, y):
+    if x.dtype.kind in "iu" and np.any(y < 0):
+        raise errors.InvalidArgumentError(None, None, "Integers to negative integer powers "
+                                                      "are not allowed")
+    return _same_dtype(np.power(x, y), x)
+
+
+@kernel("SquaredDifference")
+def squared_difference(x, y):
+    d = np.subtract(x, y)
+    return _same_dtype(d * np.conj(d), x)
+
+
+@kernel("LogicalXor")
+def logical_xor(x, y):
+    return np.logical_xor(x, y)
+
+
+@kernel("AddN")
+def add_n(*inputs):
+    total = np.array(inputs[0], copy=True)
+    for x in inputs[1:]:
+        total = total + x
+    return _same_dtype(np.asarray(total), np.asarray(inputs[0]))
+
+
+def _axes(axes):
+    return tuple(int(a) for a in np.reshape(axes, [-1]))
+
+
+def _reduction(fn, integer_mean=False):
+    def reduce(x, axes, *, keep_dims=False):
+        axis = _axes(axes)
+        if x.ndim:
+            axis = tuple(a % x.ndim for a in axis)
+        out = fn(x, axis=axis, keepdims=keep_dims)
+        return np.asarray(out).astype(x.dtype, copy=False)
+    return reduce
+
+
+def _mean(x, axis, keepdims):
+    if x.dtype.kind in "iu":
+        count = int(np.prod([x.shape[a] for a in axis])) if axis else 1
+        total = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)
+        return np.where(total >= 0, total // max(count, 1), -((-total) // max(count, 1)))
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def _checked_extreme(fn):
+    def reduce(x, axis, keepdims):
+        if x.size == 0 and x.dtype.kind in "f":
+            # TF reduces an empty set to -inf (max) or inf (min) rather than failing.
+            init = -np.inf if fn is np.max else np.inf
+            return fn(x, axis=axis, keepdims=keepdims, initial=init)
+        return fn(x, axis=axis, keepdims=keepdims)
+    return reduce
+
+
+kernel("Sum")(_reduction(np.sum))
+kernel("Prod")(_reduction(np.prod))
+kernel("Mean")(_reduction(_mean))
+kernel("Max")(_reduction(_checked_extreme(np.max)))
+kernel("Min")(_reduction(_checked_extreme(np.min)))
+kernel("All")(_reduction(np.all))
+kernel("Any")(_reduction(np.any))
+
+
+@kernel("ArgMax")
+def arg_max(x, dimension, *, output_type):
+    return np.argmax(x, axis=int(dimension)).astype(output_type.as_numpy_dtype)
+
+
+@kernel("ArgMin")
+def arg_min(x, dimension, *, output_type):
+    return np.argmin(x, axis=int(dimension)).astype(output_type.as_numpy_dtype)
+
+
+@kernel("MatMul")
+def mat_mul(a, b, *, transpose_a=False, transpose_b=False):
+    return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
+
+
+@kernel(("BatchMatMul", "BatchMatMulV2"))
+def batch_mat_mul(x, y, *, adj_x=False, adj_y=False):
+    if adj_x:
+        x = np.conj(np.swapaxes(x, -1, -2))
+    if adj_y:
+        y = np.conj(np.swapaxes(y, -1, -2))
+    return np.matmul(x, y)
+
+
+@kernel("MatrixInverse")
+def matrix_inverse(x, *, adjoint=False):
+    try:
+        inv = np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        raise errors.InvalidArgumentError(None, None, "Input is not invertible.") from None
+    return (np.conj(np.swapaxes(inv, -1, -2)) if adjoint else inv).astype(x.dtype, copy=False)
+
+
+@kernel("Qr")
+def qr(x, *, full_matrices=False):
+    q, r = np.linalg.qr(x, mode="complete" if full_matrices else "reduced")
+    return q.astype(x.dtype, copy=False), r.astype(x.dtype, copy=False)
+
+
+@kernel("MatrixDeterminant")
+def matrix_determinant(x):
+    return np.asarray(np.linalg.det(x)).astype(x.dtype, copy=False)
+
+
+@kernel("Cumsum")
+def cumsum(x, axis, *, exclusive=False, reverse=False):
+    axis = int(axis)
+    if reverse:
+        x = np.flip(x, axis)
+    out = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        out = np.concatenate([np.zeros_like(np.take(out, [0], axis=axis)),
+                              np.delete(out, -1, axis=axis)], axis=axis)
+    return np.flip(out, axis) if reverse else out
+
+
+@kernel("Cumprod")
+def cumprod(x, axis, *, exclusive=False, reverse=False):
+    axis = int(axis)
+    if reverse:
+        x = np.flip(x, axis)
+    out = np.cumprod(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        out = np.concatenate([np.ones_like(np.take(out, [0], axis=axis)),
+                              np.delete(out, -1, axis=axis)], axis=axis)
+    return np.flip(out, axis) if reverse else out
+
+
+@kernel("ClipByValue")
+def clip_by_value(x, lo, hi):
+    return np.clip(x, lo, hi).astype(x.dtype, copy=False)

@@ -1,0 +1,511 @@
+"""The math family: elementwise arithmetic and functions, comparisons, reductions, matmul."""
+import numpy as np
+
+from tensorflux.framework import dtypes
+from tensorflux.framework.graph import Tensor, convert_to_tensor, get_default_graph
+from tensorflux.framework.registry import register_op
+from tensorflux.framework.shapes import TensorShape, unknown_shape
+from tensorflux.ops import array
+from tensorflux.ops.constant import constant
+from tensorflux.ops.op_util import (COMPLEX, FLOATS, INTEGERS, NUMBERS, apply_op,
+                                    axis_value, binary_inputs, broadcast_binary, broadcast_shapes,
+                                    check_dtype, same_as_input, unary_as)
+
+_B = (dtypes.bool_,)
+_SIGNED = FLOATS + COMPLEX + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64)
+_REAL = FLOATS + INTEGERS
+_FLOAT_COMPLEX = FLOATS + COMPLEX
+
+# op type -> (public name, allowed input dtypes, output dtype or None for the input's)
+_UNARY = {
+    "Abs": ("abs", _SIGNED, None), "Neg": ("negative", _SIGNED, None),
+    "Sign": ("sign", _SIGNED, None), "Square": ("square", NUMBERS, None),
+    "Sqrt": ("sqrt", _FLOAT_COMPLEX, None), "Rsqrt": ("rsqrt", _FLOAT_COMPLEX, None),
+    "Exp": ("exp", _FLOAT_COMPLEX, None), "Expm1": ("expm1", _FLOAT_COMPLEX, None),
+    "Log": ("log", _FLOAT_COMPLEX, None), "Log1p": ("log1p", _FLOAT_COMPLEX, None),
+    "Sin": ("sin", _FLOAT_COMPLEX, None), "Cos": ("cos", _FLOAT_COMPLEX, None),
+    "Tan": ("tan", _FLOAT_COMPLEX, None), "Asin": ("asin", _FLOAT_COMPLEX, None),
+    "Acos": ("acos", _FLOAT_COMPLEX, None), "Atan": ("atan", _FLOAT_COMPLEX, None),
+    "Sinh": ("sinh", _FLOAT_COMPLEX, None), "Cosh": ("cosh", _FLOAT_COMPLEX, None),
+    "Tanh": ("tanh", _FLOAT_COMPLEX, None), "Asinh": ("asinh", _FLOAT_COMPLEX, None),
+    "Acosh": ("acosh", _FLOAT_COMPLEX, None), "Atanh": ("atanh", _FLOAT_COMPLEX, None),
+    "Sigmoid": ("sigmoid", _FLOAT_COMPLEX, None), "Reciprocal": ("reciprocal", NUMBERS, None),
+    "Floor": ("floor", FLOATS, None), "Ceil": ("ceil", FLOATS, None),
+    "Round": ("round", NUMBERS, None), "Rint": ("rint", FLOATS, None),
+    "Erf": ("erf", FLOATS, None),
+    "IsFinite": ("is_finite", FLOATS, dtypes.bool_), "IsNan": ("is_nan", FLOATS, dtypes.bool_),
+    "IsInf": ("is_inf", FLOATS, dtypes.bool_), "LogicalNot": ("logical_not", _B, dtypes.bool_),
+}
+
+_BINARY = {
+    "Add": ("add", NUMBERS + (dtypes.string,), None), "AddV2": ("add_v2", NUMBERS, None),
+    "Sub": ("subtract", NUMBERS, None), "Mul": ("multiply", NUMBERS, None),
+    "RealDiv": ("realdiv", NUMBERS, None), "Div": ("_div_op", NUMBERS, None),
+    "FloorDiv": ("floordiv", NUMBERS, None), "TruncateDiv": ("truncatediv", NUMBERS, None),
+    "FloorMod": ("floormod", _REAL, None), "TruncateMod": ("truncatemod", _REAL, None),
+    "Pow": ("pow", NUMBERS, None), "Maximum": ("maximum", _REAL, None),
+    "Minimum": ("minimum", _REAL, None), "SquaredDifference": ("squared_difference", NUMBERS, None),
+    "Atan2": ("atan2", FLOATS, None),
+    "Greater": ("greater", _REAL, dtypes.bool_), "Less": ("less", _REAL, dtypes.bool_),
+    "GreaterEqual": ("greater_equal", _REAL, dtypes.bool_),
+    "LessEqual": ("less_equal", _REAL, dtypes.bool_),
+    "Equal": ("equal", NUMBERS + _B + (dtypes.string,), dtypes.bool_),
+    "NotEqual": ("not_equal", NUMBERS + _B + (dtypes.string,), dtypes.bool_),
+    "LogicalAnd": ("logical_and", _B, dtypes.bool_), "LogicalOr": ("logical_or", _B, dtypes.bool_),
+}
+
+
+def _make_unary(op_type, allowed):
+    def op(x, name=None):
+        x = check_dtype(op_type, "x", convert_to_tensor(x, name="x"), allowed)
+        return apply_op(op_type, [x], {"T": x.dtype.base_dtype}, name or op_type)
+    return op
+
+
+def _make_binary(op_type, allowed):
+    def op(x, y, name=None):
+        x, y = binary_inputs(op_type, x, y)
+        check_dtype(op_type, "x", x, allowed)
+        return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+    return op
+
+
+for _type, (_name, _allowed, _out) in _UNARY.items():
+    register_op(_type, unary_as(_out) if _out else same_as_input())
+    globals()[_name] = _make_unary(_type, _allowed)
+    globals()[_name].__name__ = _name
+for _type, (_name, _allowed, _out) in _BINARY.items():
+    register_op(_type, broadcast_binary(_out))
+    globals()[_name] = _make_binary(_type, _allowed)
+    globals()[_name].__name__ = _name
+register_op("LogicalXor", broadcast_binary(dtypes.bool_))
+register_op("Mod", broadcast_binary())
+
+
+def logical_xor(x, y, name="LogicalXor"):
+    x, y = binary_inputs("LogicalXor", x, y)
+    check_dtype("LogicalXor", "x", x, _B)
+    return apply_op("LogicalXor", [x, y], {}, name)
+
+
+def div(x, y, name=None):
+    """Python 2 division: floor division for integers, true division for floats."""
+    x, y = binary_inputs("Div", x, y)
+    if x.dtype.is_floating or x.dtype.is_complex:
+        return realdiv(x, y, name=name or "truediv")
+    return floordiv(x, y, name=name or "floordiv")
+
+
+def truediv(x, y, name=None):
+    """True division; int8/16 and uint8/16 become float32, int32/int64 become float64."""
+    with get_default_graph().name_scope(name or "truediv") as scope:
+        x, y = binary_inputs("RealDiv", x, y)
+        wider = {dtypes.int8: dtypes.float32, dtypes.uint8: dtypes.float32,
+                 dtypes.int16: dtypes.float32, dtypes.uint16: dtypes.float32,
+                 dtypes.int32: dtypes.float64, dtypes.int64: dtypes.float64}.get(x.dtype.base_dtype)
+        if wider is not None:
+            x, y = array.cast(x, wider), array.cast(y, wider)
+        return apply_op("RealDiv", [x, y], {"T": x.dtype.base_dtype}, scope[:-1] + "/")
+
+
+def divide(x, y, name=None):
+    return truediv(x, y, name=name)
+
+
+def mod(x, y, name=None):
+    return floormod(x, y, name=name)
+
+
+def scalar_mul(scalar, x, name=None):
+    return multiply(scalar, x, name=name)
+
+
+# ---- n-ary ----
+def _infer_add_n(op):
+    shape = unknown_shape()
+    for t in op.inputs:
+        shape = shape.merge_with(t.shape)
+    return [(op.inputs[0].dtype.base_dtype, shape)]
+
+
+register_op("AddN", _infer_add_n)
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of one shape and dtype."""
+    if not inputs or not isinstance(inputs, (list, tuple)):
+        raise ValueError("inputs must be a list of at least one Tensor with the same dtype and "
+                         "shape")
+    inputs = [convert_to_tensor(t) for t in inputs]
+    if len(inputs) == 1:
+        return array.identity(inputs[0], name=name)
+    dtype = inputs[0].dtype.base_dtype
+    for t in inputs:
+        if t.dtype.base_dtype != dtype:
+            raise TypeError("inputs must be a list of at least one Tensor with the same dtype "
+                            f"and shape; got {dtype.name} and {t.dtype.base_dtype.name}")
+    return apply_op("AddN", inputs, {"N": len(inputs), "T": dtype}, name or "AddN")
+
+
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None):
+    return add_n(inputs, name=name)
+
+
+# ---- reductions ----
+def _infer_reduction(op):
+    x, axes_t = op.inputs
+    keep = op.attrs["keep_dims"]
+    dtype = x.dtype.base_dtype
+    rank = x.shape.ndims
+    axes = axis_value(op.type, axes_t, rank, "reduction index")
+    if rank is None:
+        return [(dtype, unknown_shape())]
+    if axes is None:
+        return [(dtype, unknown_shape(rank) if keep else unknown_shape())]
+    dims = x.shape.as_list()
+    if keep:
+        return [(dtype, TensorShape([1 if i in axes else d for i, d in enumerate(dims)]))]
+    return [(dtype, TensorShape([d for i, d in enumerate(dims) if i not in axes]))]
+
+
+for _type in ("Sum", "Mean", "Prod", "Max", "Min", "All", "Any"):
+    register_op(_type, _infer_reduction)
+
+
+def _reduce(op_type, allowed, default_name):
+    def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
+               keep_dims=None):
+        if axis is not None and reduction_indices is not None:
+            raise ValueError("Can not specify both 'axis' and 'reduction_indices'.")
+        axis = reduction_indices if axis is None else axis
+        keep = bool(keepdims if keepdims is not None else keep_dims)
+        x = check_dtype(op_type, "input", convert_to_tensor(input_tensor, name="input_tensor"),
+                        allowed)
+        attrs = {"T": x.dtype.base_dtype, "keep_dims": keep, "Tidx": dtypes.int32}
+        if axis is None:
+            # TF1 builds the all-axes constant in the caller's scope, named Const.
+            if x.shape.ndims is not None:
+                axes = constant(np.arange(x.shape.ndims, dtype=np.int32), dtypes.int32)
+            else:
+                axes = array.range_(0, array.rank(x))
+            return apply_op(op_type, [x, axes], attrs, name or default_name)
+        with get_default_graph().name_scope(name or default_name) as scope:
+            axes = axis if isinstance(axis, Tensor) else \
+                convert_to_tensor(axis, dtype=dtypes.int32, name="reduction_indices")
+            attrs["Tidx"] = axes.dtype.base_dtype
+            return apply_op(op_type, [x, axes], attrs, scope[:-1] + "/")
+    reduce.__name__ = default_name
+    return reduce
+
+
+reduce_sum = _reduce("Sum", NUMBERS, "Sum")
+reduce_mean = _reduce("Mean", NUMBERS, "Mean")
+reduce_prod = _reduce("Prod", NUMBERS, "Prod")
+reduce_max = _reduce("Max", _REAL, "Max")
+reduce_min = _reduce("Min", _REAL, "Min")
+reduce_all = _reduce("All", _B, "All")
+reduce_any = _reduce("Any", _B, "Any")
+
+
+def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None, reduction_indices=None,
+                     keep_dims=None):
+    """log(sum(exp(x))) computed as max + log(sum(exp(x - max))) so it does not overflow."""
+    keep = bool(keepdims or keep_dims)
+    axis = reduction_indices if axis is None else axis
+    with get_default_graph().name_scope(name or "ReduceLogSumExp"):
+        x = convert_to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis, keepdims=True)
+        safe_max = array.stop_gradient(array.where(is_finite(raw_max), raw_max,
+                                                   array.zeros_like(raw_max)))
+        result = log(reduce_sum(exp(subtract(x, safe_max)), axis, keepdims=True))
+        result = add(result, safe_max)
+        return result if keep else array.squeeze(result, axis) if axis is not None else \
+            array.reshape(result, [])
+
+
+def count_nonzero(input_tensor, axis=None, keepdims=None, dtype=dtypes.int64, name=None,
+                  reduction_indices=None, keep_dims=None):
+    with get_default_graph().name_scope(name or "count_nonzero"):
+        x = convert_to_tensor(input_tensor)
+        zero = array.zeros([], dtype=x.dtype)
+        nonzero = array.cast(not_equal(x, zero), dtypes.int64)
+        return array.cast(reduce_sum(nonzero, axis if axis is not None else reduction_indices,
+                                     keepdims=keepdims or keep_dims), dtype)
+
+
+# ---- argmax / argmin ----
+def _infer_arg(op):
+    x, dim_t = op.inputs
+    rank = x.shape.ndims
+    axis = axis_value(op.type, dim_t, rank, "dimension")
+    if rank is None or axis is None:
+        return [(op.attrs["output_type"], unknown_shape(None if rank is None else rank - 1))]
+    dims = x.shape.as_list()
+    del dims[axis[0]]
+    return [(op.attrs["output_type"], TensorShape(dims))]
+
+
+register_op("ArgMax", _infer_arg)
+register_op("ArgMin", _infer_arg)
+
+
+def _arg(op_type):
+    def arg(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
+        if axis is not None and dimension is not None:
+            raise ValueError("Cannot specify both 'axis' and 'dimension'")
+        axis = 0 if axis is None and dimension is None else (dimension if axis is None else axis)
+        x = check_dtype(op_type, "input", convert_to_tensor(input), _REAL)
+        axis = convert_to_tensor(axis, dtype=dtypes.int32, name="dimension")
+        return apply_op(op_type, [x, axis], {"T": x.dtype.base_dtype, "Tidx": dtypes.int32,
+                                             "output_type": dtypes.as_dtype(output_type)},
+                        name or op_type)
+    return arg
+
+
+argmax = _arg("ArgMax")
+argmin = _arg("ArgMin")
+
+
+# ---- matrices ----
+def _infer_matmul(op):
+    a, b = op.inputs
+    if a.shape.ndims is not None and a.shape.ndims != 2 or \
+            b.shape.ndims is not None and b.shape.ndims != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank "
+                         f"{a.shape.ndims if a.shape.ndims != 2 else b.shape.ndims} for "
+                         f"'{op.name}' (op: 'MatMul') with input shapes: {_fmt(a)}, {_fmt(b)}.")
+    da = a.shape.as_list() if a.shape.ndims else [None, None]
+    db = b.shape.as_list() if b.shape.ndims else [None, None]
+    if op.attrs["transpose_a"]:
+        da = da[::-1]
+    if op.attrs["transpose_b"]:
+        db = db[::-1]
+    if da[1] is not None and db[0] is not None and da[1] != db[0]:
+        raise ValueError(f"Dimensions must be equal, but are {da[1]} and {db[0]} for "
+                         f"'{op.name}' (op: 'MatMul') with input shapes: {_fmt(a)}, {_fmt(b)}.")
+    return [(a.dtype.base_dtype, TensorShape([da[0], db[1]]))]
+
+
+def _fmt(t):
+    if t.shape.ndims is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in t.shape.as_list()) + "]"
+
+
+def _infer_batch_matmul(op):
+    x, y = op.inputs
+    if x.shape.ndims is None or y.shape.ndims is None:
+        return [(x.dtype.base_dtype, unknown_shape())]
+    dx, dy = x.shape.as_list(), y.shape.as_list()
+    if len(dx) < 2 or len(dy) < 2:
+        raise ValueError(f"BatchMatMul ({op.name}) needs inputs of rank >= 2, got {_fmt(x)} and "
+                         f"{_fmt(y)}")
+    if op.attrs["adj_x"]:
+        dx[-2:] = dx[-2:][::-1]
+    if op.attrs["adj_y"]:
+        dy[-2:] = dy[-2:][::-1]
+    if dx[-1] is not None and dy[-2] is not None and dx[-1] != dy[-2]:
+        raise ValueError(f"Dimensions must be equal, but are {dx[-1]} and {dy[-2]} for "
+                         f"'{op.name}' (op: '{op.type}') with input shapes: {_fmt(x)}, {_fmt(y)}.")
+    batch = broadcast_shapes(op, TensorShape(dx[:-2]), TensorShape(dy[:-2]))
+    return [(x.dtype.base_dtype, batch.concatenate([dx[-2], dy[-1]]))]
+
+
+register_op("MatMul", _infer_matmul)
+register_op("BatchMatMulV2", _infer_batch_matmul)
+_MATMUL_TYPES = FLOATS + COMPLEX + (dtypes.int32, dtypes.int64)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
+           a_is_sparse=False, b_is_sparse=False, name=None):
+    """a @ b for rank-2 inputs (MatMul) or batches of matrices (BatchMatMulV2, broadcasting)."""
+    with get_default_graph().name_scope(name or "MatMul") as scope:
+        a, b = binary_inputs("MatMul", a, b)
+        check_dtype("MatMul", "a", a, _MATMUL_TYPES)
+        rank_a, rank_b = a.shape.ndims, b.shape.ndims
+        if (rank_a is None or rank_a > 2) or (rank_b is None or rank_b > 2):
+            adj_x = adjoint_a or transpose_a
+            adj_y = adjoint_b or transpose_b
+            return apply_op("BatchMatMulV2", [a, b], {"T": a.dtype.base_dtype, "adj_x": adj_x,
+                                                      "adj_y": adj_y}, scope[:-1] + "/")
+        if adjoint_a:
+            a, transpose_a = conj(a), True
+        if adjoint_b:
+            b, transpose_b = conj(b), True
+        return apply_op("MatMul", [a, b], {"T": a.dtype.base_dtype, "transpose_a": transpose_a,
+                                           "transpose_b": transpose_b}, scope[:-1] + "/")
+
+
+def conj(x, name=None):
+    x = convert_to_tensor(x)
+    if not x.dtype.is_complex:
+        return x
+    return apply_op("Conj", [x], {"T": x.dtype.base_dtype}, name or "Conj")
+
+
+register_op("Conj", same_as_input())
+
+
+def _infer_square_matrix(op):
+    x = op.inputs[0]
+    if x.shape.ndims is not None:
+        if x.shape.ndims < 2:
+            raise ValueError(f"Shape must be at least rank 2 but is rank {x.shape.ndims} for "
+                             f"'{op.name}' (op: '{op.type}')")
+        n, m = x.shape.as_list()[-2:]
+        if n is not None and m is not None and n != m:
+            raise ValueError(f"Dimensions must be equal, but are {n} and {m} for '{op.name}' "
+                             f"(op: '{op.type}') with input shapes: {_fmt(x)}.")
+    if op.type == "MatrixDeterminant":
+        return [(x.dtype.base_dtype, x.shape[:-2] if x.shape.ndims else unknown_shape())]
+    return [(x.dtype.base_dtype, x.shape)]
+
+
+register_op("MatrixInverse", _infer_square_matrix)
+register_op("MatrixDeterminant", _infer_square_matrix)
+
+
+def matrix_inverse(input, adjoint=False, name=None):
+    x = check_dtype("MatrixInverse", "input", convert_to_tensor(input), _FLOAT_COMPLEX)
+    return apply_op("MatrixInverse", [x], {"T": x.dtype.base_dtype, "adjoint": adjoint},
+                    name or "MatrixInverse")
+
+
+def matrix_determinant(input, name=None):
+    x = check_dtype("MatrixDeterminant", "input", convert_to_tensor(input), _FLOAT_COMPLEX)
+    return apply_op("MatrixDeterminant", [x], {"T": x.dtype.base_dtype},
+                    name or "MatrixDeterminant")
+
+
+def _infer_qr(op):
+    x = op.inputs[0]
+    if x.shape.ndims is None:
+        return [(x.dtype.base_dtype, TensorShape(None))] * 2
+    *batch, m, n = x.shape.as_list()
+    k = None if m is None or n is None else min(m, n)
+    full = op.attrs["full_matrices"]
+    return [(x.dtype.base_dtype, TensorShape(batch + [m, m if full else k])),
+            (x.dtype.base_dtype, TensorShape(batch + [m if full else k, n]))]
+
+
+register_op("Qr", _infer_qr)
+
+
+def qr(input, full_matrices=False, name=None):
+    """The QR decomposition of (a batch of) matrices: returns (q, r)."""
+    x = check_dtype("Qr", "input", convert_to_tensor(input), _FLOAT_COMPLEX)
+    return tuple(apply_op("Qr", [x], {"T": x.dtype.base_dtype, "full_matrices": full_matrices},
+                          name or "Qr"))
+
+
+def matrix_transpose(a, name="matrix_transpose", conjugate=False):
+    with get_default_graph().name_scope(name) as scope:
+        a = convert_to_tensor(a, name="a")
+        rank = a.shape.ndims
+        if rank is None:
+            raise ValueError("matrix_transpose needs a tensor of known rank")
+        if rank < 2:
+            raise ValueError(f"Argument 'a' should be a (batch) matrix, with rank >= 2.  Found: "
+                             f"{a.shape}")
+        perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+        result = array.transpose(a, perm, name=scope[:-1] + "/transpose")
+        return conj(result) if conjugate else result
+
+
+def tensordot(a, b, axes, name=None):
+    """Contracts `axes` of a with those of b (an int n: the last n of a with the first n of b)."""
+    with get_default_graph().name_scope(name or "Tensordot"):
+        a, b = binary_inputs("MatMul", a, b)
+        ra, rb = a.shape.ndims, b.shape.ndims
+        if ra is None or rb is None or not a.shape.is_fully_defined() or \
+                not b.shape.is_fully_defined():
+            raise ValueError("tensordot needs inputs with fully known static shapes")
+        if isinstance(axes, int):
+            axes_a, axes_b = list(range(ra - axes, ra)), list(range(axes))
+        else:
+            axes_a, axes_b = ([axes[0]] if isinstance(axes[0], int) else list(axes[0]),
+                              [axes[1]] if isinstance(axes[1], int) else list(axes[1]))
+        axes_a = [x % ra for x in axes_a]
+        axes_b = [x % rb for x in axes_b]
+        free_a = [i for i in range(ra) if i not in axes_a]
+        free_b = [i for i in range(rb) if i not in axes_b]
+        sa, sb = a.shape.as_list(), b.shape.as_list()
+        inner = int(np.prod([sa[i] for i in axes_a]))
+        a2 = array.reshape(array.transpose(a, free_a + axes_a),
+                           [int(np.prod([sa[i] for i in free_a])), inner])
+        b2 = array.reshape(array.transpose(b, axes_b + free_b),
+                           [inner, int(np.prod([sb[i] for i in free_b]))])
+        return array.reshape(matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
+
+
+# ---- scans and clipping ----
+def _infer_same0(op):
+    return [(op.inputs[0].dtype.base_dtype, op.inputs[0].shape)]
+
+
+register_op("Cumsum", _infer_same0)
+register_op("Cumprod", _infer_same0)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
+    x = convert_to_tensor(x)
+    axis = convert_to_tensor(axis, dtype=dtypes.int32, name="axis")
+    return apply_op("Cumsum", [x, axis], {"T": x.dtype.base_dtype, "Tidx": dtypes.int32,
+                                          "exclusive": exclusive, "reverse": reverse},
+                    name or "Cumsum")
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
+    x = convert_to_tensor(x)
+    axis = convert_to_tensor(axis, dtype=dtypes.int32, name="axis")
+    return apply_op("Cumprod", [x, axis], {"T": x.dtype.base_dtype, "Tidx": dtypes.int32,
+                                           "exclusive": exclusive, "reverse": reverse},
+                    name or "Cumprod")
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """min(max(t, lo), hi) elementwise; lo and hi broadcast to t's shape."""
+    with get_default_graph().name_scope(name or "clip_by_value") as scope:
+        t = convert_to_tensor(t, name="t")
+        lower = maximum(t, clip_value_min)
+        result = minimum(lower, clip_value_max, name=scope[:-1] + "/")
+        if t.shape.is_fully_defined() and not result.shape.is_compatible_with(t.shape):
+            raise ValueError(f"clip_by_value: clip values broadcast the shape {t.shape} of t "
+                             f"to {result.shape}")
+        return result
+
+
+# ---- Python operators on tensors ----
+def _binary_operator(fn, reverse=False):
+    def operator(self, other):
+        return fn(other, self) if reverse else fn(self, other)
+    return operator
+
+
+def _floordiv_operator(x, y):
+    return floordiv(x, y)
+
+
+for _op_name, _fn in (("add", add), ("sub", subtract), ("mul", multiply), ("truediv", truediv),
+                      ("floordiv", _floordiv_operator), ("mod", floormod), ("pow", pow),
+                      ("matmul", matmul), ("and", logical_and), ("or", logical_or),
+                      ("xor", logical_xor)):
+    setattr(Tensor, f"__{_op_name}__", _binary_operator(_fn))
+    setattr(Tensor, f"__r{_op_name}__", _binary_operator(_fn, reverse=True))
+Tensor.__div__ = _binary_operator(div)
+Tensor.__rdiv__ = _binary_operator(div, reverse=True)
+Tensor.__lt__ = _binary_operator(less)
+Tensor.__le__ = _binary_operator(less_equal)
+Tensor.__gt__ = _binary_operator(greater)
+Tensor.__ge__ = _binary_operator(greater_equal)
+Tensor.__neg__ = lambda self: negative(self)
+Tensor.__abs__ = lambda self: abs(self)
+Tensor.__invert__ = lambda self: logical_not(self)
+
+__all__ = [n for n, _, _ in list(_UNARY.values()) + list(_BINARY.values())
+           if not n.startswith("_")] + [
+    "logical_xor", "div", "truediv", "divide", "mod", "scalar_mul", "add_n", "accumulate_n",
+    "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_all",
+    "reduce_any", "reduce_logsumexp", "count_nonzero", "argmax", "argmin", "matmul", "conj",
+    "matrix_inverse", "matrix_determinant", "matrix_transpose", "qr", "tensordot", "cumsum", "cumprod",
+    "clip_by_value"]
