@@ -39,3 +39,5 @@ __version__ = "1.15.0"
 VERSION = __version__
 from tensorflux.ops.init_ops import *  # noqa: F401,F403,E402
 from tensorflux.ops.random import *  # noqa: F401,F403,E402
+from tensorflux.training.gradients import gradients, hessians  # noqa: F401,E402
+from tensorflux import contrib, data, image, losses, nn, summary, train  # noqa: F401,E402

@@ -506,7 +506,10 @@ class Graph:
                 c = c.op if isinstance(c, Tensor) else c
                 if c not in controls:
                     controls.append(c)
-            op = Operation(self, name, op_type, inputs, attrs or {}, controls, "", op_def)
+            attrs = dict(attrs or {})
+            if op_type in self._gradient_override_map:
+                attrs["_gradient_op_type"] = self._gradient_override_map[op_type]
+            op = Operation(self, name, op_type, inputs, attrs, controls, "", op_def)
             if state.colocation_stack:
                 target = state.colocation_stack[-1]
                 op._colocation = [target._colocation[0] if target._colocation else target.name]

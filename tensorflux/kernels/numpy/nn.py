@@ -233,8 +233,15 @@ def _pool_window(op, x_shape, ksize, strides, padding, data_format):
 
 
 def _lowest(dtype):
+    """Below every value: -inf, or the least integer."""
     dtype = np.dtype(dtype)
     return -np.inf if dtype.kind in "fV" else np.iinfo(dtype).min
+
+
+def _lowest_finite(dtype):
+    """The least finite value, where TF's MaxPool starts each window."""
+    dtype = np.dtype(dtype)
+    return np.finfo(dtype).min if dtype.kind == "f" else _lowest(dtype)
 
 
 def _tap_index_dtype(win):
@@ -374,15 +381,15 @@ def depthwise_conv2d_native(input, filter, *, strides, padding, data_format="NHW
 
 @kernel("MaxPool")
 def max_pool(input, *, ksize, strides, padding, data_format="NHWC"):
-    """Max over each window; SAME padding never wins (it is below every value)."""
+    """Max over each window, as TF's CPU kernel takes it: starting from the least finite value
+    and skipping NaN, so a window of only -inf or NaN gives that least finite value."""
     x = _to_nhwc(input, data_format)
     win = _pool_window("MaxPool", x.shape, ksize, strides, padding, data_format)
-    xp = win.pad(x, _lowest(x.dtype))
-    out = None
+    floor = _lowest_finite(x.dtype)
+    xp = win.pad(x, floor)
+    out = np.full((x.shape[0], win.out_h, win.out_w, x.shape[3]), floor, x.dtype)
     for _, i, j in win.taps():
-        # fmax skips NaN the way TF's CPU max pooling does.
-        tap = win.tap(xp, i, j)
-        out = tap.copy() if out is None else np.fmax(out, tap, out=out)
+        np.fmax(out, win.tap(xp, i, j), out=out)
     return _from_nhwc(out, data_format)
 
 

@@ -1,0 +1,1 @@
+"""tf.data: Dataset and Iterator (public names only)."""

@@ -1,0 +1,1 @@
+"""tf.image: image decoding and transforms (public names only)."""

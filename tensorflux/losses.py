@@ -1,0 +1,1 @@
+"""tf.losses: loss functions and the losses collections (public names only)."""

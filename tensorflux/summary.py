@@ -1,0 +1,1 @@
+"""tf.summary: summary ops and FileWriter (public names only)."""

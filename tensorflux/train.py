@@ -1,0 +1,1 @@
+"""tf.train: optimizers, savers, queue runners, input producers (public names only)."""
