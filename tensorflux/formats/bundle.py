@@ -163,7 +163,8 @@ class _TableWriter:
         contents = block.finish()
         block.reset()
         handle = wire.encode_varint(self.offset) + wire.encode_varint(len(contents))
-        trailer = b"\x00" + struct.pack("<I", masked_crc32c(contents + b"\x00"))  # 0: no compression
+        # Type byte 0 (uncompressed), then the masked CRC of the block plus that byte.
+        trailer = b"\x00" + struct.pack("<I", masked_crc32c(contents + b"\x00"))
         self.file.write(contents + trailer)
         self.offset += len(contents) + len(trailer)
         return handle

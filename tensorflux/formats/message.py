@@ -5,8 +5,9 @@ access, `SerializeToString`, `FromString`, `HasField`, `WhichOneof`, `CopyFrom`,
 message fields with `.add()`, message-valued maps that create entries on first access) and the
 binary codec. Proto3 rules apply: a scalar equal to its default is not written, a sub-message
 that was set is written even when empty, a oneof member is written whenever it is the one set.
-Fields are written in field-number order and map entries sorted by key, so output is
-deterministic. Unknown fields read from bytes are kept and written back unchanged.
+Fields are written in field-number order and map entries in the order Python protobuf's
+deterministic serialization uses (see _map_order). Unknown fields read from bytes are kept
+and written back unchanged.
 """
 import math
 
@@ -187,7 +188,7 @@ class Message:
             while unknown and unknown[0][0] < f.number:
                 parts.append(unknown.pop(0)[1])
             if f.key is not None:
-                for key in sorted(self.__dict__[f.name]):
+                for key in _map_order(f.key, self.__dict__[f.name]):
                     entry = (_encode_value(1, f.key, key)
                              + _encode_value(2, f.kind, self.__dict__[f.name][key]))
                     parts.append(wire.encode_bytes_field(f.number, entry))
@@ -253,6 +254,15 @@ class Message:
             else:
                 setattr(self, f.name, _decode_value(f.kind, wire_type, value))
         return self
+
+
+def _map_order(key_kind, keys):
+    """Map entries in the order Python protobuf (upb) writes them with deterministic=True, so
+    GraphDefs match TF's write_graph byte for byte: string keys ascending, except that a key
+    comes before its own prefixes ("Tidx" before "T"); integer keys descending."""
+    if key_kind == "string":
+        return sorted(keys, key=lambda k: (*k.encode("utf-8"), 256))
+    return sorted(keys, key=lambda k: k & 0xFFFFFFFFFFFFFFFF, reverse=True)
 
 
 def _empty_value(f):

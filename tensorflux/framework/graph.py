@@ -142,8 +142,7 @@ class Tensor:
         if shape.ndims is None or shape.ndims == 0 or shape.dims[0].value is None:
             raise TypeError("Tensor objects are only iterable when the first dimension is known "
                             f"(tensor {self.name} has shape {shape}).")
-        for i in range(shape.dims[0].value):
-            yield self[i]
+        return (self[i] for i in range(shape.dims[0].value))
 
     def __len__(self):
         raise TypeError(f"len is not well defined for symbolic Tensors. ({self.name}) Please "
@@ -493,8 +492,10 @@ class Graph:
             state = self._state()
             context = getattr(state, "cond_context", None)
             if context is not None:
-                inputs = context.rewrite_inputs(self, inputs)
-                if not inputs and not control_inputs:
+                # Variable refs (Assign's target) are not switched: the op is gated instead.
+                refs = op_def.ref_inputs
+                inputs = list(inputs[:refs]) + context.rewrite_inputs(self, inputs[refs:])
+                if len(inputs) == refs and not control_inputs:
                     control_inputs = [context.pivot.op]
             controls = []
             input_ops = {t.op for t in inputs}

@@ -147,7 +147,7 @@ class Variable:
             with graph.colocate_with(self._variable.op):
                 self._initializer_op = assign(self._variable, initial_value,
                                               validate_shape=validate_shape, name="Assign").op
-            with graph.name_scope("read"), graph.colocate_with(self._variable.op):
+            with graph.colocate_with(self._variable.op):
                 self._snapshot = array.identity(self._variable, name="read")
         self._initial_value = initial_value
         self._trainable = trainable

@@ -86,8 +86,8 @@ def test_round_trip_many_keys_spanning_blocks(tmp_path):
 
 def test_data_order_follows_insertion_order(tmp_path):
     prefix = str(tmp_path / "o")
-    bundle.write_bundle(prefix, {"b": (protos.DT_INT8, np.int8(1)), "a": (protos.DT_INT8,
-                                                                         np.int8(2))})
+    bundle.write_bundle(prefix, {"b": (protos.DT_INT8, np.int8(1)),
+                                 "a": (protos.DT_INT8, np.int8(2))})
     assert open(prefix + ".data-00000-of-00001", "rb").read() == b"\x01\x02"
     assert bundle.BundleReader(prefix).get_entry("a").offset == 1
 

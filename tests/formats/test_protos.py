@@ -61,7 +61,18 @@ def test_maps_repeated_and_unknown_fields():
     assert P.NodeDef.FromString(extra).SerializeToString() == extra
     # A scalar-valued map with uint32 keys; both key and value are written even when default.
     stats = P.DeviceStepStats(thread_names={0: "", 5: "x"})
-    assert stats.SerializeToString() == bytes.fromhex("1a04080012001a0508051201") + b"x"
+    assert stats.SerializeToString() == bytes.fromhex("1a050805120178" "1a0408001200")
+
+
+def test_map_order_follows_python_protobuf():
+    # Python protobuf (upb) writes map entries in reverse of its sort order: string keys
+    # ascending except that a key precedes its prefixes, integer keys descending.
+    node = P.NodeDef()
+    for key in ("T", "keep_dims", "Tidx", ""):
+        node.attr[key].i = 1
+    keys = [P.NodeDef.FromString(wire.encode_bytes_field(5, value)).attr.popitem()[0]
+            for _, _, value in wire.iter_fields(node.SerializeToString())]
+    assert keys == ["Tidx", "T", "keep_dims", ""]
 
 
 def test_errors():

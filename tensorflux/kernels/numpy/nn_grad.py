@@ -19,6 +19,12 @@ def _sizes(op, name, sizes, data_format):
     return _nhwc_shape(sizes, data_format)
 
 
+def _input_grad(dxp, win, dtype, data_format):
+    """The gradient accumulated in padded NHWC `dxp`, unpadded, contiguous, in `dtype`."""
+    dx = _from_nhwc(win.crop(dxp), data_format)
+    return np.ascontiguousarray(dx).astype(dtype, copy=False)
+
+
 def _check_out_backprop(op, dy, batch, win, depth):
     expected = (batch, win.out_h, win.out_w, depth)
     if dy.shape != expected:
@@ -64,7 +70,7 @@ def conv2d_backprop_input(input_sizes, filter, out_backprop, *, strides, padding
         cols = buf.reshape(kh, kw, stop - start, win.out_h, win.out_w, c)
         for _, i, j in win.taps():
             win.tap(dxp[start:stop], i, j)[...] += cols[i, j]
-    return _from_nhwc(win.crop(dxp).astype(dtype), data_format)
+    return _input_grad(dxp, win, dtype, data_format)
 
 
 @kernel("Conv2DBackpropFilter")
@@ -85,7 +91,7 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, *, strides, paddin
     dw = np.zeros((kh * kw * c, o), x.dtype)
     for start, stop, cols in _im2col_blocks(win.pad(x), win):
         dw += cols.T @ dy2d[start * rows:stop * rows]
-    return dw.reshape(f_shape).astype(dtype)
+    return dw.reshape(f_shape).astype(dtype, copy=False)
 
 
 @kernel("DepthwiseConv2dNativeBackpropInput")
@@ -106,7 +112,7 @@ def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, *,
     dxp = win.padded_zeros(x_shape[0], c, dy.dtype)
     for _, i, j in win.taps():
         win.tap(dxp, i, j)[...] += np.einsum("nyxcm,cm->nyxc", dy, w[i, j])
-    return _from_nhwc(win.crop(dxp).astype(dtype), data_format)
+    return _input_grad(dxp, win, dtype, data_format)
 
 
 @kernel("DepthwiseConv2dNativeBackpropFilter")
@@ -128,7 +134,7 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, *
     dw = np.empty(f_shape, x.dtype)
     for _, i, j in win.taps():
         dw[i, j] = np.einsum("nyxc,nyxcm->cm", win.tap(xp, i, j), dy)
-    return dw.astype(dtype)
+    return dw.astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,17 +158,23 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
     _, arg = _first_max(x, win)
     dxp = _pool_grad_output(win, x.shape, g.dtype)
     # Multiplying by the mask is branch-free and several times faster than a masked copy, but
-    # would spread NaN and inf from grad to the other elements of their windows.
+    # would spread NaN and inf from grad to the other elements of their windows. Windows that
+    # do not overlap write their share straight into place.
     finite = np.isfinite(g).all()
-    zero = np.zeros((), g.dtype)
     overlapping = win.sh < win.kh or win.sw < win.kw
+    hit = np.empty(g.shape, bool)
+    routed = np.empty(g.shape, g.dtype) if overlapping else None
     for t, i, j in win.taps():
-        routed = g * (arg == t) if finite else np.where(arg == t, g, zero)
+        np.equal(arg, t, out=hit)
+        target = routed if overlapping else win.tap(dxp, i, j)
+        if finite:
+            np.multiply(g, hit, out=target)
+        else:
+            target[...] = 0
+            np.copyto(target, g, where=hit)
         if overlapping:
             win.tap(dxp, i, j)[...] += routed
-        else:
-            win.tap(dxp, i, j)[...] = routed
-    return _from_nhwc(win.crop(dxp).astype(dtype), data_format)
+    return _input_grad(dxp, win, dtype, data_format)
 
 
 @kernel("AvgPoolGrad")
@@ -178,7 +190,7 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
     dxp = _pool_grad_output(win, shape, g.dtype)
     for _, i, j in win.taps():
         win.tap(dxp, i, j)[...] += share
-    return _from_nhwc(win.crop(dxp).astype(dtype), data_format)
+    return _input_grad(dxp, win, dtype, data_format)
 
 
 @kernel("MaxPoolGradWithArgmax")
