@@ -41,3 +41,7 @@ from tensorflux.ops.init_ops import *  # noqa: F401,F403,E402
 from tensorflux.ops.random import *  # noqa: F401,F403,E402
 from tensorflux.training.gradients import gradients, hessians  # noqa: F401,E402
 from tensorflux import contrib, data, image, losses, nn, summary, train  # noqa: F401,E402
+from tensorflux import compat  # noqa: F401,E402
+from tensorflux.platform import app, flags  # noqa: F401,E402
+from tensorflux.platform import tf_logging as logging  # noqa: F401,E402
+from tensorflux.platform.behavior import *  # noqa: F401,F403,E402

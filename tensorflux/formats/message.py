@@ -131,8 +131,7 @@ class Message:
         if f.key is not None:
             value = MessageMap(f.kind, value) if f.is_message else dict(value)
         elif f.repeated:
-            value = (RepeatedMessages(f.kind, value) if f.is_message
-                     else [_check_scalar(f, v) for v in value])
+            value = RepeatedMessages(f.kind, value) if f.is_message else _check_list(f, value)
         elif value is None and (f.is_message or f.oneof):
             self.ClearField(name)
             return
@@ -182,6 +181,7 @@ class Message:
     # --- binary encoding -----------------------------------------------------------------------
 
     def SerializeToString(self, deterministic=True):
+        """The wire bytes. Output is always deterministic; the argument is protobuf's."""
         parts = []
         unknown = sorted(self._unknown, key=lambda item: item[0])
         for f in self._fields_in_order:
@@ -272,6 +272,15 @@ def _empty_value(f):
     if f.repeated:
         return RepeatedMessages(f.kind) if f.is_message else []
     return f.default
+
+
+def _check_list(f, values):
+    """_check_scalar for a whole list; numbers go through NumPy at once (lists can be long)."""
+    if f.kind in ("float", "double"):
+        with np.errstate(over="ignore"):
+            return np.asarray(values, dtype=np.float32 if f.kind == "float" else np.float64) \
+                .ravel().tolist()
+    return [_check_scalar(f, v) for v in values]
 
 
 def _check_scalar(f, value):

@@ -416,10 +416,13 @@ def string_array(values):
     return out.reshape(values.shape)
 
 
-def make_tensor_proto(values, dtype=None):
+def make_tensor_proto(values, dtype=None, shape=None):
     """A TensorProto holding `values` (array-like), laid out the way TF's make_tensor_proto does.
 
     dtype: a DataType number; inferred from the NumPy dtype when None.
+    shape: the tensor's shape when it differs from the values' own. Fewer values than the
+    shape needs are stored as they are and stand for the full tensor, the last one repeated
+    (`make_tensor_proto(0.0, shape=[3, 3])` stores one float), as TF does.
     """
     if dtype is None:
         dtype = dtype_enum_for_numpy(np.asarray(values).dtype)
@@ -430,10 +433,15 @@ def make_tensor_proto(values, dtype=None):
         if dtype == DT_BFLOAT16 and array.dtype == np.uint16:
             array = array.view(_STORAGE[DT_BFLOAT16])      # raw bits given
         array = array.astype(numpy_storage_dtype(dtype), copy=False)
-    proto = TensorProto(dtype=dtype, tensor_shape=as_shape_proto(array.shape))
-    if array.size == 0:
+    shape = array.shape if shape is None else tuple(int(d) for d in shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    proto = TensorProto(dtype=dtype, tensor_shape=as_shape_proto(shape))
+    if size == 0:           # TF ignores the values of an empty tensor
         return proto
-    if dtype in _CONTENT_TYPES and array.size > 1:
+    if array.size > size or array.size == 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"{array.size} values cannot fill a tensor of shape {list(shape)}")
+    if dtype in _CONTENT_TYPES and size > 1 and array.size == size:
         proto.tensor_content = array.tobytes()
         return proto
     field = _VAL_FIELD.get(dtype, "int_val")

@@ -265,3 +265,15 @@ def test_example_and_collection_round_trip():
     assert P.Example.FromString(example.SerializeToString()) == example
     collection = P.CollectionDef(int64_list=P.CollectionDef.Int64List(value=[1, -1]))
     assert collection.SerializeToString() == bytes.fromhex("1a0d0a0b01ffffffffffffffffff01")
+
+
+def test_make_tensor_proto_with_a_larger_shape_stores_few_values():
+    proto = P.make_tensor_proto(np.float32(0), shape=[3, 3])
+    assert proto.float_val == [0.0] and not proto.tensor_content
+    assert P.make_ndarray(proto).shape == (3, 3)
+    proto = P.make_tensor_proto(np.int32([1, 2]), shape=[2, 2])
+    assert proto.int_val == [1, 2] and P.make_ndarray(proto).tolist() == [[1, 2], [2, 2]]
+    assert P.make_tensor_proto(np.zeros(2), shape=[0]).SerializeToString() == \
+        bytes.fromhex("08021204120208 00".replace(" ", ""))
+    with pytest.raises(errors.InvalidArgumentError):
+        P.make_tensor_proto(np.zeros(3), shape=[2])

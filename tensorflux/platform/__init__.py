@@ -1,0 +1,1 @@
+"""TF1's program utilities: tf.app, tf.flags, tf.logging."""
