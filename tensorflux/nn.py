@@ -1,2 +1,7 @@
 """tf.nn: neural-network ops (public names only)."""
 from tensorflux.ops.math import sigmoid, tanh  # noqa: F401
+from tensorflux.ops.nn import *  # noqa: F401,F403
+from tensorflux.ops.nn_impl import *  # noqa: F401,F403
+
+max_pool2d = max_pool  # noqa: F405
+avg_pool2d = avg_pool  # noqa: F405

@@ -3,3 +3,4 @@ from tensorflux.ops.init_ops import contrib_variance_scaling_initializer as vari
 from tensorflux.ops.init_ops import xavier_initializer  # noqa: F401
 
 xavier_initializer_conv2d = xavier_initializer
+from tensorflux.ops.regularizers import *  # noqa: F401,F403,E402

@@ -435,12 +435,12 @@ def make_tensor_proto(values, dtype=None, shape=None):
         array = array.astype(numpy_storage_dtype(dtype), copy=False)
     shape = array.shape if shape is None else tuple(int(d) for d in shape)
     size = int(np.prod(shape, dtype=np.int64))
-    proto = TensorProto(dtype=dtype, tensor_shape=as_shape_proto(shape))
-    if size == 0:           # TF ignores the values of an empty tensor
-        return proto
-    if array.size > size or array.size == 0:
+    if array.size > size or (array.size == 0 and size > 0):
         raise errors.InvalidArgumentError(
             None, None, f"{array.size} values cannot fill a tensor of shape {list(shape)}")
+    proto = TensorProto(dtype=dtype, tensor_shape=as_shape_proto(shape))
+    if size == 0:
+        return proto
     if dtype in _CONTENT_TYPES and size > 1 and array.size == size:
         proto.tensor_content = array.tobytes()
         return proto

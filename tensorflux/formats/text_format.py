@@ -112,6 +112,7 @@ _UNESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{4})
 
 
 def _tokenize(text):
+    """(kind, text, offset) for each token; offsets give line numbers for error messages."""
     tokens, pos = [], 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
@@ -119,7 +120,7 @@ def _tokenize(text):
             line = text.count("\n", 0, pos) + 1
             raise ParseError(f"line {line}: unexpected character {text[pos]!r}")
         if match.lastgroup != "skip":
-            tokens.append((match.lastgroup, match.group(), text.count("\n", 0, pos) + 1))
+            tokens.append((match.lastgroup, match.group(), pos))
         pos = match.end()
     return tokens
 
@@ -146,6 +147,7 @@ def _unescape(quoted):
 
 class _Parser:
     def __init__(self, text):
+        self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
 
@@ -160,8 +162,8 @@ class _Parser:
         return token
 
     def fail(self, message):
-        line = self.tokens[min(self.pos, len(self.tokens) - 1)][2] if self.tokens else 1
-        raise ParseError(f"line {line}: {message}")
+        offset = self.tokens[min(self.pos, len(self.tokens)) - 1][2] if self.tokens else 0
+        raise ParseError(f"line {self.text.count(chr(10), 0, offset) + 1}: {message}")
 
     def accept(self, punct):
         if self.peek() == punct:

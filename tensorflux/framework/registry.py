@@ -7,6 +7,8 @@ Each registry refuses a duplicate and names both places that registered it.
 import inspect
 import sys
 
+import numpy as np
+
 
 class OpDef:
     """What the graph needs to know about an op type to build it.
@@ -33,21 +35,41 @@ class Kernel:
     With `context=True` the function's first argument is the session's OpContext (resources,
     random generators, cancellation). `attr_names` are the keyword-only parameters the
     function declares; the executor binds only those from the op's attrs.
+
+    What the executor needs to know to plan around the kernel, fixed at registration:
+    `supports(op)` says whether this kernel can run that op (its dtypes, attrs); a kernel
+    that declines leaves the op to the next library. `host_inputs` / `host_outputs` are the
+    input / output indices held as NumPy arrays in host memory whatever the library (shapes,
+    axes, hyper-parameters, as TF's HostMemory). `inplace` are the input indices the function
+    may write its result into when called with `out=` that input (elementwise kernels); such
+    a kernel returns new arrays, as does one registered with `fresh=True`, so a later kernel
+    may overwrite its output once nothing else reads it.
     """
 
-    __slots__ = ("op_type", "device", "library", "fn", "context", "attr_names", "where")
+    __slots__ = ("op_type", "device", "library", "fn", "context", "attr_names", "where",
+                 "supports", "host_inputs", "host_outputs", "inplace", "fresh")
 
-    def __init__(self, op_type, device, library, fn, context, where):
+    def __init__(self, op_type, device, library, fn, context, where, supports=None,
+                 host_inputs=(), host_outputs=(), inplace=(), fresh=False):
         self.op_type = op_type
         self.device = device
         self.library = library
         self.fn = fn
         self.context = context
         self.where = where
+        self.supports = supports
+        self.host_inputs = frozenset(host_inputs)
+        self.host_outputs = frozenset(host_outputs)
+        # A NumPy ufunc declared as a kernel is elementwise: it allocates and takes `out=`.
+        if isinstance(fn, np.ufunc) and fn.nout == 1 and not inplace:
+            inplace = tuple(range(fn.nin))
+        self.inplace = tuple(inplace)
+        self.fresh = bool(fresh or self.inplace)
         # Library functions used as declared kernels (ufuncs, builtins) take no attrs.
         if inspect.isfunction(fn):
             params = inspect.signature(fn).parameters.values()
-            self.attr_names = tuple(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+            self.attr_names = tuple(p.name for p in params
+                                    if p.kind is p.KEYWORD_ONLY and p.name != "out")
         else:
             self.attr_names = ()
 
@@ -92,8 +114,9 @@ def registered_op_types():
     return sorted(_OPS)
 
 
-def kernel(op_types, device="CPU", library="numpy", context=False):
-    """Decorator registering `fn` as the kernel of one op type or several."""
+def kernel(op_types, device="CPU", library="numpy", context=False, supports=None,
+           host_inputs=(), host_outputs=(), inplace=(), fresh=False):
+    """Decorator registering `fn` as the kernel of one op type or several (see Kernel)."""
     if isinstance(op_types, str):
         op_types = (op_types,)
 
@@ -101,7 +124,8 @@ def kernel(op_types, device="CPU", library="numpy", context=False):
         code = getattr(fn, "__code__", None)
         where = f"{code.co_filename}:{code.co_firstlineno}" if code else _caller()
         for op_type in op_types:
-            add_kernel(Kernel(op_type, device, library, fn, context, where))
+            add_kernel(Kernel(op_type, device, library, fn, context, where, supports,
+                              host_inputs, host_outputs, inplace, fresh))
         return fn
     return decorate
 

@@ -841,6 +841,9 @@ def reverse(tensor, axis, name=None):
                                                   "Tidx": dtypes.int32}, name or "ReverseV2")
 
 
+reverse_v2 = reverse
+
+
 register_op("BroadcastTo", lambda op: [(op.inputs[0].dtype.base_dtype,
                                         shape_from_tensor(op.inputs[1]))])
 
@@ -948,4 +951,4 @@ __all__ = ["placeholder", "placeholder_with_default", "identity", "identity_n", 
            "one_hot", "fill", "zeros", "ones", "zeros_like", "ones_like", "where", "where_v2",
            "boolean_mask", "reverse", "broadcast_to", "cast", "to_float", "to_double",
            "to_int32", "to_int64", "saturate_cast", "invert_permutation", "newaxis",
-           "matrix_diag_part", "matrix_diag"]
+           "matrix_diag_part", "matrix_diag", "reverse_v2"]

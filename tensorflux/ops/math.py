@@ -7,9 +7,9 @@ from tensorflux.framework.registry import register_op
 from tensorflux.framework.shapes import TensorShape, unknown_shape
 from tensorflux.ops import array
 from tensorflux.ops.constant import constant
-from tensorflux.ops.op_util import (COMPLEX, FLOATS, INTEGERS, NUMBERS, apply_op,
+from tensorflux.ops.op_util import (COMPLEX, FLOATS, INDEX, INTEGERS, NUMBERS, apply_op,
                                     axis_value, binary_inputs, broadcast_binary, broadcast_shapes,
-                                    check_dtype, same_as_input, unary_as)
+                                    check_dtype, constant_value, same_as_input, unary_as)
 
 _B = (dtypes.bool_,)
 _SIGNED = FLOATS + COMPLEX + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64)
@@ -377,6 +377,10 @@ def matrix_determinant(input, name=None):
                     name or "MatrixDeterminant")
 
 
+def _infer_same_first(op):
+    return [(op.inputs[0].dtype.base_dtype, op.inputs[0].shape)]
+
+
 def _infer_qr(op):
     x = op.inputs[0]
     if x.shape.ndims is None:
@@ -412,6 +416,11 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
         return conj(result) if conjugate else result
 
 
+def adjoint(matrix, name=None):
+    """The conjugate transpose of the innermost matrices (tf.linalg.adjoint)."""
+    return matrix_transpose(matrix, name=name or "adjoint", conjugate=True)
+
+
 def tensordot(a, b, axes, name=None):
     """Contracts `axes` of a with those of b (an int n: the last n of a with the first n of b)."""
     with get_default_graph().name_scope(name or "Tensordot"):
@@ -438,13 +447,126 @@ def tensordot(a, b, axes, name=None):
         return array.reshape(matmul(a2, b2), [sa[i] for i in free_a] + [sb[i] for i in free_b])
 
 
+register_op("MatrixBandPart", _infer_same_first)
+
+
+def matrix_band_part(input, num_lower, num_upper, name=None):
+    """Zeros all but a band of each innermost matrix: entry (i, j) is kept where
+    (num_lower < 0 or i - j <= num_lower) and (num_upper < 0 or j - i <= num_upper)."""
+    x = convert_to_tensor(input, name="input")
+    if x.shape.ndims is not None and x.shape.ndims < 2:
+        raise ValueError(f"MatrixBandPart: input must be at least rank 2, got shape {x.shape}")
+    lower = convert_to_tensor(num_lower, dtype=dtypes.int64, name="num_lower")
+    upper = convert_to_tensor(num_upper, dtype=dtypes.int64, name="num_upper")
+    return apply_op("MatrixBandPart", [x, lower, upper],
+                    {"T": x.dtype.base_dtype, "Tindex": dtypes.int64}, name or "MatrixBandPart")
+
+
+def trace(x, name=None):
+    """The sum of the main diagonal of each innermost matrix."""
+    with get_default_graph().name_scope(name or "Trace"):
+        x = convert_to_tensor(x, name="x")
+        return reduce_sum(array.matrix_diag_part(x), [-1])
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
+    """An identity matrix (or a batch of them) of static size."""
+    with get_default_graph().name_scope(name or "eye") as scope:
+        num_columns = num_rows if num_columns is None else num_columns
+        value = np.eye(num_rows, num_columns, dtype=dtypes.as_dtype(dtype).as_numpy_dtype)
+        if batch_shape is not None:
+            value = np.broadcast_to(value, list(batch_shape) + [num_rows, num_columns]).copy()
+        return constant(value, dtype, name=scope[:-1] + "/")
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):
+    """The vector p-norm over `axis` (an int, or None for all of the tensor), or the matrix
+    'fro', 1 or inf norm over an `axis` pair."""
+    keep = bool(keepdims or keep_dims)
+    with get_default_graph().name_scope(name or "norm"):
+        x = convert_to_tensor(tensor, name="tensor")
+        is_matrix = isinstance(axis, (list, tuple)) and len(axis) == 2
+        if isinstance(axis, (list, tuple)) and len(axis) not in (1, 2):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, "
+                             f"got {axis}")
+        axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        if ord in ("euclidean", "fro", 2) and not (is_matrix and ord == 2):
+            magnitude = abs(x)
+            return sqrt(reduce_sum(magnitude * magnitude, axis, keepdims=keep))
+        if is_matrix and ord in (1, np.inf):
+            rows, cols = axis
+            inner, outer = (rows, cols) if ord == 1 else (cols, rows)
+            sums = reduce_sum(abs(x), inner, keepdims=True)
+            result = reduce_max(sums, outer, keepdims=True)
+            return result if keep else array.squeeze(result, axis)
+        if is_matrix or not isinstance(ord, (int, float)) or ord <= 0:
+            raise ValueError(f"norm: ord {ord!r} is not supported for axis {axis}")
+        if ord == np.inf:
+            return reduce_max(abs(x), axis, keepdims=keep)
+        magnitude = abs(x)
+        return pow(reduce_sum(pow(magnitude, float(ord)), axis, keepdims=keep), 1.0 / ord)
+
+
+# ---- segment sums ----
+def _infer_unsorted_segment_sum(op):
+    data, ids, num = op.inputs
+    n = constant_value(num)
+    rows = None if n is None else int(n)
+    if data.shape.ndims is None or ids.shape.ndims is None:
+        return [(data.dtype.base_dtype, unknown_shape())]
+    k = ids.shape.ndims
+    if not data.shape[:k].is_compatible_with(ids.shape):
+        raise ValueError(f"UnsortedSegmentSum ({op.name}): data.shape = {data.shape} does not "
+                         f"start with segment_ids.shape = {ids.shape}")
+    return [(data.dtype.base_dtype, TensorShape([rows] + data.shape.as_list()[k:]))]
+
+
+def _infer_segment_sum(op):
+    data, ids = op.inputs
+    if ids.shape.ndims not in (None, 1):
+        raise ValueError(f"SegmentSum ({op.name}): segment_ids must be a vector, got shape "
+                         f"{ids.shape}")
+    if data.shape.ndims is None:
+        return [(data.dtype.base_dtype, unknown_shape())]
+    known = constant_value(ids)
+    rows = None if known is None else (int(known[-1]) + 1 if known.size else 0)
+    return [(data.dtype.base_dtype, TensorShape([rows] + data.shape.as_list()[1:]))]
+
+
+register_op("UnsortedSegmentSum", _infer_unsorted_segment_sum)
+register_op("SegmentSum", _infer_segment_sum)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    """output[i, ...] = sum of data[j..., ...] over the j with segment_ids[j...] == i.
+
+    segment_ids covers the leading dims of data; ids must be < num_segments (else
+    InvalidArgumentError at run time) and negative ids are dropped.
+    """
+    data = check_dtype("UnsortedSegmentSum", "data", convert_to_tensor(data, name="data"),
+                       NUMBERS)
+    ids = check_dtype("UnsortedSegmentSum", "segment_ids",
+                      convert_to_tensor(segment_ids, name="segment_ids"), INDEX)
+    num = convert_to_tensor(num_segments, dtype=dtypes.int32, name="num_segments") \
+        if not isinstance(num_segments, Tensor) else num_segments
+    return apply_op("UnsortedSegmentSum", [data, ids, num],
+                    {"T": data.dtype.base_dtype, "Tindices": ids.dtype.base_dtype,
+                     "Tnumsegments": num.dtype.base_dtype}, name or "UnsortedSegmentSum")
+
+
+def segment_sum(data, segment_ids, name=None):
+    """Sums rows of `data` sharing a segment id; ids are a sorted vector over dim 0."""
+    data = check_dtype("SegmentSum", "data", convert_to_tensor(data, name="data"), NUMBERS)
+    ids = check_dtype("SegmentSum", "segment_ids",
+                      convert_to_tensor(segment_ids, name="segment_ids"), INDEX)
+    return apply_op("SegmentSum", [data, ids], {"T": data.dtype.base_dtype,
+                                                "Tindices": ids.dtype.base_dtype},
+                    name or "SegmentSum")
+
+
 # ---- scans and clipping ----
-def _infer_same0(op):
-    return [(op.inputs[0].dtype.base_dtype, op.inputs[0].shape)]
-
-
-register_op("Cumsum", _infer_same0)
-register_op("Cumprod", _infer_same0)
+register_op("Cumsum", _infer_same_first)
+register_op("Cumprod", _infer_same_first)
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
@@ -508,4 +630,5 @@ __all__ = [n for n, _, _ in list(_UNARY.values()) + list(_BINARY.values())
     "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_all",
     "reduce_any", "reduce_logsumexp", "count_nonzero", "argmax", "argmin", "matmul", "conj",
     "matrix_inverse", "matrix_determinant", "matrix_transpose", "qr", "tensordot", "cumsum", "cumprod",
-    "clip_by_value"]
+    "clip_by_value", "matrix_band_part", "trace", "eye", "norm", "unsorted_segment_sum",
+    "segment_sum"]

@@ -273,7 +273,7 @@ def test_make_tensor_proto_with_a_larger_shape_stores_few_values():
     assert P.make_ndarray(proto).shape == (3, 3)
     proto = P.make_tensor_proto(np.int32([1, 2]), shape=[2, 2])
     assert proto.int_val == [1, 2] and P.make_ndarray(proto).tolist() == [[1, 2], [2, 2]]
-    assert P.make_tensor_proto(np.zeros(2), shape=[0]).SerializeToString() == \
-        bytes.fromhex("08021204120208 00".replace(" ", ""))
+    assert P.make_tensor_proto(np.zeros(0), shape=[2, 0]).SerializeToString() == \
+        bytes.fromhex("08021206120208021200")
     with pytest.raises(errors.InvalidArgumentError):
         P.make_tensor_proto(np.zeros(3), shape=[2])

@@ -158,7 +158,7 @@ def ref_depthwise(x, w, conv):
 def ref_max_pool(x, k, conv):
     """Max, its argmax as TF flattens it (without batch) and the input position, per window."""
     oh, ow, taps = conv.windows(x.shape[1:3], k)
-    n, h, w, c = x.shape
+    n, _, w, c = x.shape
     out = np.zeros((n, oh, ow, c))
     where = np.zeros((n, oh, ow, c, 2), np.int64)
     for b in range(n):
@@ -405,7 +405,7 @@ def test_max_pool(k, conv, fmt, dtype):
     rng = np.random.default_rng(7)
     x = rng.integers(-3, 4, (2, 7, 6, 3)).astype(np.float64)  # many ties
     attrs = conv.attrs(fmt, ksize=k)
-    expected, argmax, _ = ref_max_pool(x, k, conv)
+    expected, _, _ = ref_max_pool(x, k, conv)
     xf = to_format(x.astype(dtype), fmt)
     assert_close(from_format(nn.max_pool(xf, **attrs), fmt), expected, dtype)
 
@@ -564,6 +564,12 @@ def test_softmax_and_log_softmax(shape, dtype):
     x = np.random.default_rng(13).standard_normal(shape) * 3
     assert_close(nn.softmax(x.astype(dtype)), ref_softmax(x), dtype)
     assert_close(nn.log_softmax(x.astype(dtype)), np.log(ref_softmax(x)), dtype)
+
+
+def test_softmax_of_empty_rows():
+    for fn in (nn.softmax, nn.log_softmax):
+        assert fn(np.zeros((3, 0), np.float32)).shape == (3, 0)
+        assert fn(np.zeros((0, 4), np.float32)).shape == (0, 4)
 
 
 def test_softmax_extreme_logits():

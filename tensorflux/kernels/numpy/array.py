@@ -271,3 +271,55 @@ def matrix_diag(d):
     idx = np.arange(n)
     out[..., idx, idx] = d
     return out
+
+
+# ---- ops that gradients build (ops/array_grad.py) ----
+@kernel("BroadcastGradientArgs")
+def broadcast_gradient_args(s0, s1):
+    """The axes each input was broadcast along, over which its gradient must be summed.
+
+    Equal shapes need no reduction; otherwise every axis where an input's (left-padded) size
+    is 1 is listed for it, even where the other input's size is 1 too (a no-op sum).
+    """
+    a, b = [int(d) for d in s0], [int(d) for d in s1]
+    empty = np.zeros([0], dtype=s0.dtype)
+    if a == b:
+        return empty, empty.copy()
+    rank = max(len(a), len(b))
+    pa = [1] * (rank - len(a)) + a
+    pb = [1] * (rank - len(b)) + b
+    for da, db in zip(pa, pb):
+        if da != db and da != 1 and db != 1:
+            raise errors.InvalidArgumentError(
+                None, None, f"Incompatible shapes: [{','.join(map(str, a))}] vs. "
+                            f"[{','.join(map(str, b))}]")
+    return (np.array([i for i, d in enumerate(pa) if d == 1], dtype=s0.dtype),
+            np.array([i for i, d in enumerate(pb) if d == 1], dtype=s1.dtype))
+
+
+@kernel("StridedSliceGrad")
+def strided_slice_grad(shape, begin, end, strides, dy, *, begin_mask=0, end_mask=0,
+                       ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0):
+    """Zeros of `shape` with `dy` written where StridedSlice read its output from."""
+    index = strided_index(begin, end, strides, begin_mask, end_mask, ellipsis_mask,
+                          new_axis_mask, shrink_axis_mask)
+    out = np.zeros([int(d) for d in shape], dtype=dy.dtype)
+    out[index] = dy
+    return out
+
+
+@kernel("MirrorPadGrad")
+def mirror_pad_grad(grad, paddings, *, mode):
+    """Folds the mirrored borders of `grad` back onto the elements they copied."""
+    offset = 1 if mode.upper() == "REFLECT" else 0
+    out = grad
+    for axis, (before, after) in enumerate(np.asarray(paddings, dtype=np.int64)):
+        g = np.moveaxis(out, axis, 0)
+        n = g.shape[0] - before - after
+        core = g[before:before + n].copy()
+        if before:
+            core[offset:offset + before] += g[:before][::-1]
+        if after:
+            core[n - offset - after:n - offset] += g[before + n:][::-1]
+        out = np.moveaxis(core, 0, axis)
+    return np.ascontiguousarray(out)

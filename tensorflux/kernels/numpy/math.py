@@ -65,10 +65,18 @@ def _check_int_divisor(y):
         raise errors.InvalidArgumentError(None, None, "Integer division by zero")
 
 
-@kernel(("RealDiv", "Div"))
+@kernel("RealDiv")
 def real_div(x, y):
     if x.dtype.kind in "iu":
         return floor_div(x, y)
+    return _same_dtype(np.true_divide(x, y), x)
+
+
+@kernel("Div")
+def div(x, y):
+    # TF's raw Div truncates integers toward zero (tf.div's floor comes from its wrapper).
+    if x.dtype.kind in "iu":
+        return truncate_div(x, y)
     return _same_dtype(np.true_divide(x, y), x)
 
 
@@ -150,9 +158,13 @@ def _mean(x, axis, keepdims):
 
 def _checked_extreme(fn):
     def reduce(x, axis, keepdims):
-        if x.size == 0 and x.dtype.kind in "f":
-            # TF reduces an empty set to -inf (max) or inf (min) rather than failing.
-            init = -np.inf if fn is np.max else np.inf
+        if x.size == 0:
+            # TF reduces an empty set to the dtype's lowest value (max) or highest (min),
+            # -inf and inf for floats, rather than failing.
+            if x.dtype.kind == "f":
+                init = -np.inf if fn is np.max else np.inf
+            else:
+                init = np.iinfo(x.dtype).min if fn is np.max else np.iinfo(x.dtype).max
             return fn(x, axis=axis, keepdims=keepdims, initial=init)
         return fn(x, axis=axis, keepdims=keepdims)
     return reduce
@@ -238,3 +250,56 @@ def cumprod(x, axis, *, exclusive=False, reverse=False):
 @kernel("ClipByValue")
 def clip_by_value(x, lo, hi):
     return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+def _check_segment_ids(ids, num_segments):
+    flat = np.reshape(ids, [-1])
+    bad = np.flatnonzero(flat >= num_segments)
+    if bad.size:
+        raise errors.InvalidArgumentError(
+            None, None, f"segment_ids[{int(bad[0])}] = {flat[bad[0]]} is out of range "
+                        f"[0, {num_segments})")
+
+
+def _segment_sum(data, ids, num_segments):
+    """Sums the slices of `data` (indexed by ids' leading dims) into rows; ids < 0 are dropped."""
+    flat_ids = np.reshape(ids, [-1]).astype(np.int64)
+    rows = np.reshape(data, (flat_ids.size,) + data.shape[np.ndim(ids):])
+    out = np.zeros((num_segments,) + rows.shape[1:], dtype=data.dtype)
+    keep = flat_ids >= 0
+    np.add.at(out, flat_ids[keep], rows[keep])
+    return out
+
+
+@kernel("UnsortedSegmentSum")
+def unsorted_segment_sum(data, segment_ids, num_segments):
+    if np.shape(data)[:np.ndim(segment_ids)] != np.shape(segment_ids):
+        raise errors.InvalidArgumentError(
+            None, None, f"data.shape = {list(np.shape(data))} does not start with "
+                        f"segment_ids.shape = {list(np.shape(segment_ids))}")
+    num_segments = int(num_segments)
+    _check_segment_ids(segment_ids, num_segments)
+    return _segment_sum(data, segment_ids, num_segments)
+
+
+@kernel("SegmentSum")
+def segment_sum(data, segment_ids):
+    ids = np.reshape(segment_ids, [-1])
+    if ids.size != np.shape(data)[0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"segment_ids should be the same size as dimension 0 of input; got "
+                        f"{ids.size} and {np.shape(data)[0]}")
+    if ids.size and (np.any(np.diff(ids) < 0) or ids[0] < 0):
+        raise errors.InvalidArgumentError(None, None, "segment ids are not increasing")
+    return _segment_sum(data, ids, int(ids[-1]) + 1 if ids.size else 0)
+
+
+@kernel("MatrixBandPart")
+def matrix_band_part(x, num_lower, num_upper):
+    """Keeps x[..., i, j] where (num_lower < 0 or i - j <= num_lower) and
+    (num_upper < 0 or j - i <= num_upper); zeros elsewhere."""
+    m, n = x.shape[-2:]
+    i, j = np.arange(m)[:, None], np.arange(n)[None, :]
+    lower, upper = int(num_lower), int(num_upper)
+    keep = ((lower < 0) | (i - j <= lower)) & ((upper < 0) | (j - i <= upper))
+    return np.where(keep, x, np.zeros((), dtype=x.dtype))

@@ -1,11 +1,12 @@
 """NumPy reference kernels of the neural-network op family, with TF 1.15's semantics.
 
-Convolutions are im2col (a strided window view) followed by one BLAS matmul; their input
-backprop scatters the matmul's columns back with one vectorised add per kernel tap. Pooling
-works tap by tap over strided views of the padded input. Every 2-D kernel computes in NHWC
-and transposes NCHW on the way in and out. Half-precision inputs are computed in float32 and
-rounded back, as TF accumulates them. The backprop kernels of convolution and pooling live in
-`nn_grad.py`; activation gradients sit beside their activations here.
+Convolutions are im2col (a strided window view, copied a few images at a time) followed by a
+BLAS matmul; their input backprop scatters per-tap matmul results back with one vectorised add
+per kernel tap. Pooling works tap by tap over strided views of the padded input. Every 2-D
+kernel computes in NHWC and transposes NCHW on the way in and out. Half-precision inputs are
+computed in float32 and rounded back. The backprop kernels of convolution and pooling live in
+`nn_grad.py` (imported at the end of this module, so importing either registers both);
+activation gradients sit beside their activations here.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -261,12 +262,18 @@ def _first_max(x, win):
     lowest = _lowest(x.dtype)
     xp = win.pad(x, lowest)
     index_dtype = _tap_index_dtype(win)
-    best = np.full(shape, lowest, x.dtype)
-    arg = np.empty(shape, index_dtype)
-    arg[...] = win.first_valid_tap()[None, :, :, None]
+    taps = win.taps()
+    if xp is x:  # no padding: every window starts at its tap 0
+        best = win.tap(x, 0, 0).copy()
+        arg = np.zeros(shape, index_dtype)
+        taps = taps[1:]
+    else:
+        best = np.full(shape, lowest, x.dtype)
+        arg = np.empty(shape, index_dtype)
+        arg[...] = win.first_valid_tap()[None, :, :, None]
     greater = np.empty(shape, bool)
     bump = np.empty(shape, index_dtype)
-    for t, i, j in win.taps():
+    for t, i, j in taps:
         v = win.tap(xp, i, j)
         np.greater(v, best, out=greater)
         np.multiply(greater, index_dtype.type(t), out=bump)
@@ -474,6 +481,8 @@ def lrn_grad(input_grads, input_image, output_image, *, depth_radius=5, bias=1.0
 # Softmax and cross entropy
 
 def _log_softmax(logits):
+    if logits.shape[-1] == 0:  # nothing to normalise, and np.max refuses an empty axis
+        return logits.copy()
     shifted = logits - np.max(logits, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
@@ -484,9 +493,7 @@ def softmax(logits):
     x = np.asarray(logits)
     if x.ndim < 1:
         raise _invalid(f"Softmax: logits must have >= 1 dimension, got shape {list(x.shape)}")
-    z = _upcast(x)
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return (e / np.sum(e, axis=-1, keepdims=True)).astype(x.dtype, copy=False)
+    return np.exp(_log_softmax(_upcast(x))).astype(x.dtype, copy=False)
 
 
 @kernel("LogSoftmax")
@@ -598,8 +605,7 @@ def relu(features):
 @kernel("ReluGrad")
 def relu_grad(gradients, features):
     """gradients * (features > 0); a NaN gradient stays NaN, as TF multiplies by the mask."""
-    g = np.asarray(gradients)
-    return g * (np.asarray(features) > 0).astype(g.dtype)
+    return np.multiply(gradients, np.asarray(features) > 0)
 
 
 @kernel("Relu6")
@@ -610,8 +616,8 @@ def relu6(features):
 
 @kernel("Relu6Grad")
 def relu6_grad(gradients, features):
-    g, x = np.asarray(gradients), np.asarray(features)
-    return g * ((x > 0) & (x < 6)).astype(g.dtype)
+    x = np.asarray(features)
+    return np.multiply(gradients, (x > 0) & (x < 6))
 
 
 @kernel("Elu")
@@ -765,4 +771,5 @@ def top_k(input, *, k, sorted=True):
     return _top_k("TopK", input, k)
 
 
-from tensorflux.kernels.numpy import nn_grad  # noqa: E402,F401  (registers the backprops)
+# Last, because nn_grad builds on the helpers above: importing nn registers the backprops too.
+from tensorflux.kernels.numpy import nn_grad  # noqa: E402,F401

@@ -127,7 +127,7 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, *
     f_shape = tuple(int(s) for s in np.asarray(filter_sizes).reshape(-1))
     win = _conv_window(op, x.shape, f_shape, strides, dilations, padding, explicit_paddings,
                        data_format, depthwise=True)
-    kh, kw, c, m = f_shape
+    c, m = f_shape[2], f_shape[3]
     _check_out_backprop(op, dy, x.shape[0], win, c * m)
     dy = dy.reshape(x.shape[0], win.out_h, win.out_w, c, m)
     xp = win.pad(x)

@@ -1,1 +1,0 @@
-"""tf.data: Dataset and Iterator (public names only)."""
