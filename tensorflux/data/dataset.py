@@ -193,7 +193,8 @@ class Dataset:
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
                      drop_remainder=False):
         """Batches of elements padded to `padded_shapes` (None/-1 dims: the batch's longest)."""
-        return _transformations.BatchDataset(self, batch_size, drop_remainder, padded_shapes, padding_values)
+        return _transformations.BatchDataset(self, batch_size, drop_remainder, padded_shapes,
+                                             padding_values)
 
     def map(self, map_func, num_parallel_calls=None):
         """`map_func` applied to each element (a tuple element is passed as arguments).
@@ -213,7 +214,8 @@ class Dataset:
         `cycle_length` open datasets in turn."""
         if cycle_length is None or cycle_length == AUTOTUNE:
             cycle_length = _cpu_count()
-        return _transformations.InterleaveDataset(self, map_func, cycle_length, block_length, "interleave")
+        return _transformations.InterleaveDataset(self, map_func, cycle_length, block_length,
+                                                  "interleave")
 
     def filter(self, predicate):
         """The elements for which `predicate` (a scalar tf.bool function) is true."""

@@ -45,7 +45,9 @@ class Function:
         claimed = set()
         _trace_stack().append(claimed)
         try:
+            # Like TF's dataset functions, the ops run on the CPU that runs the pipeline.
             with graph.name_scope(None), graph.control_dependencies(None), \
+                    graph.device(None), graph.device("/device:CPU:0"), \
                     graph.name_scope(_scope_name(kind, fn)):
                 self.placeholders = [
                     array.placeholder(dtype, shape, name=f"arg{i}")

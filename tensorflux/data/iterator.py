@@ -114,7 +114,7 @@ class Iterator:
             if not mine.is_compatible_with(theirs):
                 raise TypeError(f"Expected output shapes compatible with {self._shapes!r} but "
                                 f"got dataset with output shapes {dataset.output_shapes!r}.")
-        return _make_iterator_op(self._resource, dataset, name)
+        return _make_iterator_op(self._resource, dataset, name or "make_initializer")
 
     def get_next(self, name=None):
         """The next element as tensors of `output_types`/`output_shapes` (nested likewise).

@@ -8,6 +8,7 @@ session close) stops every thread it owns.
 """
 import collections
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -78,15 +79,18 @@ class Env:
                                                     "its session was closed).")
 
     def close(self, join_timeout=2.0):
+        """Stops every thread; waits for them at most `join_timeout` seconds in all (one
+        blocked in a user's generator is left to finish on its own: threads are daemons)."""
         self.stopped.set()
         with self._lock:
             stoppables = list(self._stoppables)
             threads = list(self._threads)
         for stoppable in stoppables:
             stoppable.stop()
+        deadline = time.monotonic() + join_timeout
         for thread in threads:
             if thread is not threading.current_thread():
-                thread.join(join_timeout)
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class Run:

@@ -12,6 +12,7 @@ from tensorflux.framework import dtypes, errors
 from tensorflux.framework.shapes import TensorShape
 from tensorflux.formats.tfrecord import tf_record_iterator
 from tensorflux.ops import array
+from tensorflux.data import structure
 from tensorflux.data.dataset import Dataset, _scalar
 from tensorflux.data.pipeline import GeneratorIterator
 
@@ -24,10 +25,6 @@ def _names_tensor(filenames, what):
     return tensor
 
 
-def _strings(value):
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in np.reshape(value, [-1])]
-
-
 def _record(payload):
     return (np.array(bytes(payload), dtype=object),)
 
@@ -35,13 +32,13 @@ def _record(payload):
 def _open(path, compression):
     """A binary stream of the file's contents, decompressed."""
     try:
+        if compression == "GZIP":
+            return gzip.open(path, "rb")
         raw = open(path, "rb")
     except FileNotFoundError:
         raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
     except IsADirectoryError:
         raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
-    if compression == "GZIP":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
     if compression == "ZLIB":
         with raw:
             try:
@@ -52,7 +49,7 @@ def _open(path, compression):
 
 
 def _compression(value):
-    name = _strings(value)[0].upper()
+    name = structure.strings(value)[0].upper()
     if name not in ("", "GZIP", "ZLIB"):
         raise errors.InvalidArgumentError(None, None, f"Unsupported compression_type: {name!r}; "
                                                       "expected '', 'GZIP' or 'ZLIB'")
@@ -77,7 +74,7 @@ class _FileDataset(Dataset):
     def _make(self, env, values):
         if self._inner is not None:
             return self._inner._make(env, values)
-        files = _strings(values[self._names])
+        files = structure.strings(values[self._names])
         return GeneratorIterator(_record(r) for path in files
                                  for r in self._read_file(path, values))
 
@@ -178,7 +175,7 @@ class MatchingFilesDataset(Dataset):
         self._setup(dtypes.string, TensorShape([]), tensors=[self._patterns])
 
     def _make(self, env, values):
-        patterns = _strings(values[self._patterns])
+        patterns = structure.strings(values[self._patterns])
         files = []
         for pattern in patterns:
             files.extend(sorted(glob.glob(pattern)))

@@ -128,12 +128,6 @@ def shape_fits(static, array_shape):
     return static.is_compatible_with(TensorShape(list(array_shape)))
 
 
-def as_array(value, dtype):
-    """A component value as the ndarray TF1 would hold: strings as object arrays of bytes."""
-    if dtype is dtypes.string:
-        array = np.asarray(value, dtype=object)
-        if array.size and any(isinstance(v, str) for v in array.flat):
-            array = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s,
-                                 otypes=[object])(array)
-        return array
-    return np.asarray(value)
+def strings(value):
+    """The Python strings of a tf.string value (a scalar or any array of bytes)."""
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in np.reshape(value, [-1])]

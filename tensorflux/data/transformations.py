@@ -20,7 +20,12 @@ from tensorflux.data.pipeline import (ElementIterator, GeneratorIterator, Parall
 class MapDataset(Dataset):
     def __init__(self, input_dataset, map_func, num_parallel_calls):
         fn = Function(map_func, "map", input_dataset.output_types, input_dataset.output_shapes)
-        if num_parallel_calls == AUTOTUNE:
+        if isinstance(num_parallel_calls, Tensor):
+            num_parallel_calls = constant_value(num_parallel_calls)
+            if num_parallel_calls is None:
+                raise ValueError("map: num_parallel_calls must be known when the dataset is "
+                                 "defined")
+        if num_parallel_calls is not None and int(num_parallel_calls) == AUTOTUNE:
             num_parallel_calls = _cpu_count()
         self._parallel = int(num_parallel_calls) if num_parallel_calls else 1
         self._fn = fn
@@ -361,8 +366,7 @@ class CacheDataset(Dataset):
                     inputs=(input_dataset,), tensors=(self._filename,))
 
     def _make(self, env, values):
-        filename = values[self._filename]
-        filename = filename.decode() if isinstance(filename, bytes) else str(filename)
+        filename = structure.strings(values[self._filename])[0]
         path = filename + ".tfxcache" if filename else None
         key = ("cache", self)
         cached = env.cache.get(key)

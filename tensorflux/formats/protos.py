@@ -91,9 +91,33 @@ class AttrValue(Message):
               F(10, "func", NameAttrList, oneof="value"))
 
 
+# FullTypeId (full_type.proto): TF 2 writes NodeDef.experimental_type on some nodes (Shape);
+# the names are needed to read such .pbtxt files.
+FULL_TYPE_ID = {0: "TFT_UNSET", 1: "TFT_VAR", 2: "TFT_ANY", 3: "TFT_PRODUCT", 4: "TFT_NAMED",
+                20: "TFT_FOR_EACH", 100: "TFT_CALLABLE", 1000: "TFT_TENSOR", 1001: "TFT_ARRAY",
+                1002: "TFT_OPTIONAL", 1003: "TFT_LITERAL", 1004: "TFT_ENCODED",
+                1005: "TFT_SHAPE_TENSOR", 10102: "TFT_DATASET", 10103: "TFT_RAGGED",
+                10104: "TFT_ITERATOR", 10202: "TFT_MUTEX_LOCK", 10203: "TFT_LEGACY_VARIANT"}
+FULL_TYPE_ID.update(enumerate(
+    ("TFT_BOOL", "TFT_UINT8", "TFT_UINT16", "TFT_UINT32", "TFT_UINT64", "TFT_INT8", "TFT_INT16",
+     "TFT_INT32", "TFT_INT64", "TFT_HALF", "TFT_FLOAT", "TFT_DOUBLE", "TFT_COMPLEX64",
+     "TFT_COMPLEX128", "TFT_STRING", "TFT_BFLOAT16"), start=200))
+
+
+class FullTypeDef(Message):
+    FIELDS = (_enum(1, "type_id", FULL_TYPE_ID), F(2, "args", "FullTypeDef", repeated=True),
+              F(3, "s", "string", oneof="attr"), F(4, "i", "int64", oneof="attr"))
+
+
 class NodeDef(Message):
+    class ExperimentalDebugInfo(Message):
+        FIELDS = (F(1, "original_node_names", "string", repeated=True),
+                  F(2, "original_func_names", "string", repeated=True))
+
     FIELDS = (F(1, "name", "string"), F(2, "op", "string"), F(3, "input", "string", repeated=True),
-              F(4, "device", "string"), F(5, "attr", AttrValue, key="string"))
+              F(4, "device", "string"), F(5, "attr", AttrValue, key="string"),
+              F(6, "experimental_debug_info", "NodeDef.ExperimentalDebugInfo"),
+              F(7, "experimental_type", FullTypeDef))
 
 
 class GraphDef(Message):
@@ -161,6 +185,14 @@ class CollectionDef(Message):
               F(2, "bytes_list", "CollectionDef.BytesList", oneof="kind"),
               F(3, "int64_list", "CollectionDef.Int64List", oneof="kind"),
               F(4, "float_list", "CollectionDef.FloatList", oneof="kind"))
+
+
+class VariableDef(Message):
+    """One variable in a MetaGraphDef's variable collections (variable.proto). Field 4
+    (save_slice_info_def, partitioned variables), 8 and 9 are kept as unknown fields."""
+    FIELDS = (F(1, "variable_name", "string"), F(2, "initializer_name", "string"),
+              F(3, "snapshot_name", "string"), F(5, "is_resource", "bool"),
+              F(6, "initial_value_name", "string"), F(7, "trainable", "bool"))
 
 
 class MetaGraphDef(Message):

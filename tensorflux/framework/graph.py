@@ -484,7 +484,8 @@ class Graph:
                 name = name[:-1]
                 if name in self._nodes_by_name:
                     raise ValueError(f"Duplicate node name in graph: '{name}'")
-                self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+                # As TF: a scope's own name is used once, not once more for the op named by it.
+                self._names_in_use.setdefault(name.lower(), 1)
             else:
                 if not _VALID_OP_NAME.match(name):
                     raise ValueError(f"'{name}' is not a valid node name")
@@ -620,6 +621,10 @@ class Graph:
     def is_fetchable(self, tensor_or_op):
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
         return op not in self._unfetchable
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        from tensorflux.framework.graph_io import graph_to_graph_def
+        return graph_to_graph_def(self, from_version, add_shapes)
 
     def _next_op_seed(self):
         self._last_op_seed += 1

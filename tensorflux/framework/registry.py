@@ -39,8 +39,8 @@ class Kernel:
     What the executor needs to know to plan around the kernel, fixed at registration:
     `supports(op)` says whether this kernel can run that op (its dtypes, attrs); a kernel
     that declines leaves the op to the next library. `host_inputs` / `host_outputs` are the
-    input / output indices held as NumPy arrays in host memory whatever the library (shapes,
-    axes, hyper-parameters, as TF's HostMemory). `inplace` are the input indices the function
+    input / output indices (negative ones count from the end) held as NumPy arrays in host
+    memory whatever the library (shapes, axes, hyper-parameters, as TF's HostMemory). `inplace` are the input indices the function
     may write its result into when called with `out=` that input (elementwise kernels); such
     a kernel returns new arrays, as does one registered with `fresh=True`, so a later kernel
     may overwrite its output once nothing else reads it.

@@ -39,8 +39,9 @@ def placeholder_with_default(input, shape, name=None):
     if not shape.is_compatible_with(input.shape):
         raise ValueError(f"placeholder_with_default: default value shape {input.shape} is not "
                          f"compatible with shape {shape}")
-    return apply_op("PlaceholderWithDefault", [input], {"dtype": input.dtype.base_dtype,
-                                                        "shape": shape}, name or "PlaceholderWithDefault")
+    return apply_op("PlaceholderWithDefault", [input],
+                    {"dtype": input.dtype.base_dtype, "shape": shape},
+                    name or "PlaceholderWithDefault")
 
 
 for _type in ("Identity", "StopGradient", "Snapshot", "PreventGradient"):
@@ -75,10 +76,27 @@ register_op("Size", lambda op: [(op.attrs["out_type"], TensorShape([]))])
 register_op("Rank", lambda op: [(dtypes.int32, TensorShape([]))])
 
 
+def _infer_shape_n(op):
+    out_type = op.attrs.get("out_type", dtypes.int32)
+    return [(out_type, TensorShape([t.shape.ndims])) for t in op.inputs]
+
+
+# TF's own gradient graphs use ShapeN, so importing a TF training graph needs it.
+register_op("ShapeN", _infer_shape_n)
+
+
 def shape(input, name=None, out_type=dtypes.int32):
     input = convert_to_tensor(input)
     return apply_op("Shape", [input], {"T": input.dtype.base_dtype,
                                        "out_type": dtypes.as_dtype(out_type)}, name or "Shape")
+
+
+def shape_n(input, out_type=dtypes.int32, name=None):
+    """The shapes of several tensors, as a list of 1-D tensors, from one op."""
+    inputs = [convert_to_tensor(t) for t in input]
+    outs = apply_op("ShapeN", inputs, {"N": len(inputs), "T": inputs[0].dtype.base_dtype,
+                                       "out_type": dtypes.as_dtype(out_type)}, name or "ShapeN")
+    return list(outs) if len(inputs) > 1 else [outs]
 
 
 def size(input, name=None, out_type=dtypes.int32):
@@ -547,7 +565,8 @@ def _check_index(value):
     if isinstance(value, Tensor):
         if value.dtype.base_dtype not in INDEX:
             raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) "
-                            f"and scalar tf.int32/tf.int64 tensors are valid indices, got {value!r}")
+                            f"and scalar tf.int32/tf.int64 tensors are valid indices, got "
+                            f"{value!r}")
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return int(value)
@@ -946,9 +965,10 @@ def invert_permutation(x, name=None):
 
 
 __all__ = ["placeholder", "placeholder_with_default", "identity", "identity_n", "stop_gradient",
-           "shape", "size", "rank", "reshape", "expand_dims", "squeeze", "transpose", "concat",
-           "stack", "unstack", "split", "slice", "strided_slice", "tile", "pad", "gather",
+           "shape", "shape_n", "size", "rank", "reshape", "expand_dims", "squeeze", "transpose",
+           "concat", "stack", "unstack", "split", "slice", "strided_slice", "tile", "pad", "gather",
            "one_hot", "fill", "zeros", "ones", "zeros_like", "ones_like", "where", "where_v2",
            "boolean_mask", "reverse", "broadcast_to", "cast", "to_float", "to_double",
            "to_int32", "to_int64", "saturate_cast", "invert_permutation", "newaxis",
            "matrix_diag_part", "matrix_diag", "reverse_v2"]
+

@@ -86,8 +86,8 @@ def reduce_to_shape(grad, x):
 
 
 # ---- not differentiable: integer/bool results, or values independent of the input ----
-not_differentiable("Placeholder", "StopGradient", "Shape", "Size", "Rank", "ZerosLike",
-                   "OnesLike", "Where", "Range", "OneHot", "InvertPermutation",
+not_differentiable("Placeholder", "StopGradient", "Shape", "ShapeN", "Size", "Rank",
+                   "ZerosLike", "OnesLike", "Where", "Range", "OneHot", "InvertPermutation",
                    "BroadcastGradientArgs")
 
 

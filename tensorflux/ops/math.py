@@ -16,70 +16,104 @@ _SIGNED = FLOATS + COMPLEX + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.in
 _REAL = FLOATS + INTEGERS
 _FLOAT_COMPLEX = FLOATS + COMPLEX
 
-# op type -> (public name, allowed input dtypes, output dtype or None for the input's)
-_UNARY = {
-    "Abs": ("abs", _SIGNED, None), "Neg": ("negative", _SIGNED, None),
-    "Sign": ("sign", _SIGNED, None), "Square": ("square", NUMBERS, None),
-    "Sqrt": ("sqrt", _FLOAT_COMPLEX, None), "Rsqrt": ("rsqrt", _FLOAT_COMPLEX, None),
-    "Exp": ("exp", _FLOAT_COMPLEX, None), "Expm1": ("expm1", _FLOAT_COMPLEX, None),
-    "Log": ("log", _FLOAT_COMPLEX, None), "Log1p": ("log1p", _FLOAT_COMPLEX, None),
-    "Sin": ("sin", _FLOAT_COMPLEX, None), "Cos": ("cos", _FLOAT_COMPLEX, None),
-    "Tan": ("tan", _FLOAT_COMPLEX, None), "Asin": ("asin", _FLOAT_COMPLEX, None),
-    "Acos": ("acos", _FLOAT_COMPLEX, None), "Atan": ("atan", _FLOAT_COMPLEX, None),
-    "Sinh": ("sinh", _FLOAT_COMPLEX, None), "Cosh": ("cosh", _FLOAT_COMPLEX, None),
-    "Tanh": ("tanh", _FLOAT_COMPLEX, None), "Asinh": ("asinh", _FLOAT_COMPLEX, None),
-    "Acosh": ("acosh", _FLOAT_COMPLEX, None), "Atanh": ("atanh", _FLOAT_COMPLEX, None),
-    "Sigmoid": ("sigmoid", _FLOAT_COMPLEX, None), "Reciprocal": ("reciprocal", NUMBERS, None),
-    "Floor": ("floor", FLOATS, None), "Ceil": ("ceil", FLOATS, None),
-    "Round": ("round", NUMBERS, None), "Rint": ("rint", FLOATS, None),
-    "Erf": ("erf", FLOATS, None),
-    "IsFinite": ("is_finite", FLOATS, dtypes.bool_), "IsNan": ("is_nan", FLOATS, dtypes.bool_),
-    "IsInf": ("is_inf", FLOATS, dtypes.bool_), "LogicalNot": ("logical_not", _B, dtypes.bool_),
-}
 
-_BINARY = {
-    "Add": ("add", NUMBERS + (dtypes.string,), None), "AddV2": ("add_v2", NUMBERS, None),
-    "Sub": ("subtract", NUMBERS, None), "Mul": ("multiply", NUMBERS, None),
-    "RealDiv": ("realdiv", NUMBERS, None), "Div": ("_div_op", NUMBERS, None),
-    "FloorDiv": ("floordiv", NUMBERS, None), "TruncateDiv": ("truncatediv", NUMBERS, None),
-    "FloorMod": ("floormod", _REAL, None), "TruncateMod": ("truncatemod", _REAL, None),
-    "Pow": ("pow", NUMBERS, None), "Maximum": ("maximum", _REAL, None),
-    "Minimum": ("minimum", _REAL, None), "SquaredDifference": ("squared_difference", NUMBERS, None),
-    "Atan2": ("atan2", FLOATS, None),
-    "Greater": ("greater", _REAL, dtypes.bool_), "Less": ("less", _REAL, dtypes.bool_),
-    "GreaterEqual": ("greater_equal", _REAL, dtypes.bool_),
-    "LessEqual": ("less_equal", _REAL, dtypes.bool_),
-    "Equal": ("equal", NUMBERS + _B + (dtypes.string,), dtypes.bool_),
-    "NotEqual": ("not_equal", NUMBERS + _B + (dtypes.string,), dtypes.bool_),
-    "LogicalAnd": ("logical_and", _B, dtypes.bool_), "LogicalOr": ("logical_or", _B, dtypes.bool_),
-}
+def _unary(op_type, public_name, allowed, doc, out_dtype=None):
+    """Registers an elementwise op of one input and returns its TF1 wrapper."""
+    register_op(op_type, unary_as(out_dtype) if out_dtype else same_as_input())
 
-
-def _make_unary(op_type, allowed):
     def op(x, name=None):
         x = check_dtype(op_type, "x", convert_to_tensor(x, name="x"), allowed)
         return apply_op(op_type, [x], {"T": x.dtype.base_dtype}, name or op_type)
+    op.__name__, op.__doc__ = public_name, doc
     return op
 
 
-def _make_binary(op_type, allowed):
+def _binary(op_type, public_name, allowed, doc, out_dtype=None):
+    """Registers an elementwise op of two broadcasting inputs of one dtype; returns its wrapper.
+
+    A Python value converts to the other argument's dtype; two tensors of different dtypes
+    are a TypeError, and shapes that do not broadcast a ValueError, at construction.
+    """
+    register_op(op_type, broadcast_binary(out_dtype))
+
     def op(x, y, name=None):
         x, y = binary_inputs(op_type, x, y)
         check_dtype(op_type, "x", x, allowed)
         return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+    op.__name__, op.__doc__ = public_name, doc
     return op
 
 
-for _type, (_name, _allowed, _out) in _UNARY.items():
-    register_op(_type, unary_as(_out) if _out else same_as_input())
-    globals()[_name] = _make_unary(_type, _allowed)
-    globals()[_name].__name__ = _name
-for _type, (_name, _allowed, _out) in _BINARY.items():
-    register_op(_type, broadcast_binary(_out))
-    globals()[_name] = _make_binary(_type, _allowed)
-    globals()[_name].__name__ = _name
+_FC = _FLOAT_COMPLEX
+abs = _unary("Abs", "abs", _SIGNED, "|x|; the most negative integer stays negative, as in TF.")
+negative = _unary("Neg", "negative", _SIGNED, "-x.")
+sign = _unary("Sign", "sign", _SIGNED, "-1, 0 or 1 by the sign of x, in x's dtype.")
+square = _unary("Square", "square", NUMBERS, "x * x.")
+sqrt = _unary("Sqrt", "sqrt", _FC, "The square root; negative x gives nan.")
+rsqrt = _unary("Rsqrt", "rsqrt", _FC, "1 / sqrt(x); 0 gives inf.")
+exp = _unary("Exp", "exp", _FC, "e ** x.")
+expm1 = _unary("Expm1", "expm1", _FC, "exp(x) - 1, accurate for small x.")
+log = _unary("Log", "log", _FC, "The natural logarithm; 0 gives -inf, negative x nan.")
+log1p = _unary("Log1p", "log1p", _FC, "log(1 + x), accurate for small x.")
+sin = _unary("Sin", "sin", _FC, "The sine.")
+cos = _unary("Cos", "cos", _FC, "The cosine.")
+tan = _unary("Tan", "tan", _FC, "The tangent.")
+asin = _unary("Asin", "asin", _FC, "The inverse sine; |x| > 1 gives nan.")
+acos = _unary("Acos", "acos", _FC, "The inverse cosine; |x| > 1 gives nan.")
+atan = _unary("Atan", "atan", _FC, "The inverse tangent.")
+sinh = _unary("Sinh", "sinh", _FC, "The hyperbolic sine.")
+cosh = _unary("Cosh", "cosh", _FC, "The hyperbolic cosine.")
+tanh = _unary("Tanh", "tanh", _FC, "The hyperbolic tangent.")
+asinh = _unary("Asinh", "asinh", _FC, "The inverse hyperbolic sine.")
+acosh = _unary("Acosh", "acosh", _FC, "The inverse hyperbolic cosine; x < 1 gives nan.")
+atanh = _unary("Atanh", "atanh", _FC, "The inverse hyperbolic tangent; |x| > 1 gives nan.")
+sigmoid = _unary("Sigmoid", "sigmoid", _FC, "1 / (1 + exp(-x)), without overflow.")
+reciprocal = _unary("Reciprocal", "reciprocal", NUMBERS, "1 / x.")
+floor = _unary("Floor", "floor", FLOATS, "The largest integer not above x, as a float.")
+ceil = _unary("Ceil", "ceil", FLOATS, "The smallest integer not below x, as a float.")
+round = _unary("Round", "round", NUMBERS, "x rounded to the nearest integer, half to even.")
+rint = _unary("Rint", "rint", FLOATS, "x rounded to the nearest integer, half to even.")
+erf = _unary("Erf", "erf", FLOATS, "The Gauss error function.")
+is_finite = _unary("IsFinite", "is_finite", FLOATS, "True where x is neither inf nor nan.",
+                   dtypes.bool_)
+is_nan = _unary("IsNan", "is_nan", FLOATS, "True where x is nan.", dtypes.bool_)
+is_inf = _unary("IsInf", "is_inf", FLOATS, "True where x is inf or -inf.", dtypes.bool_)
+logical_not = _unary("LogicalNot", "logical_not", _B, "not x, for bool x.", dtypes.bool_)
+
+add = _binary("Add", "add", NUMBERS + (dtypes.string,), "x + y; strings concatenate.")
+add_v2 = _binary("AddV2", "add_v2", NUMBERS, "x + y.")
+subtract = _binary("Sub", "subtract", NUMBERS, "x - y.")
+multiply = _binary("Mul", "multiply", NUMBERS, "x * y.")
+realdiv = _binary("RealDiv", "realdiv", NUMBERS, "x / y for floats (no integer promotion).")
+_div_op = _binary("Div", "_div_op", NUMBERS, "TF's raw Div: integers truncate toward zero.")
+floordiv = _binary("FloorDiv", "floordiv", NUMBERS,
+                   "floor(x / y), rounding toward -inf like Python's //; an integer division "
+                   "by zero is InvalidArgumentError at run time.")
+truncatediv = _binary("TruncateDiv", "truncatediv", NUMBERS,
+                      "x / y rounded toward zero, like C; integer division by zero fails.")
+floormod = _binary("FloorMod", "floormod", _REAL,
+                   "x - floor(x / y) * y: the remainder has the sign of y, like Python's %.")
+truncatemod = _binary("TruncateMod", "truncatemod", _REAL,
+                      "x - trunc(x / y) * y: the remainder has the sign of x, like C's fmod.")
+pow = _binary("Pow", "pow", NUMBERS,
+              "x ** y; an integer to a negative integer power fails at run time.")
+maximum = _binary("Maximum", "maximum", _REAL, "The larger of x and y.")
+minimum = _binary("Minimum", "minimum", _REAL, "The smaller of x and y.")
+squared_difference = _binary("SquaredDifference", "squared_difference", NUMBERS,
+                             "(x - y) * (x - y).")
+atan2 = _binary("Atan2", "atan2", FLOATS, "The angle of the point (x, y) for arguments (y, x).")
+greater = _binary("Greater", "greater", _REAL, "x > y.", dtypes.bool_)
+less = _binary("Less", "less", _REAL, "x < y.", dtypes.bool_)
+greater_equal = _binary("GreaterEqual", "greater_equal", _REAL, "x >= y.", dtypes.bool_)
+less_equal = _binary("LessEqual", "less_equal", _REAL, "x <= y.", dtypes.bool_)
+equal = _binary("Equal", "equal", NUMBERS + _B + (dtypes.string,), "x == y.", dtypes.bool_)
+not_equal = _binary("NotEqual", "not_equal", NUMBERS + _B + (dtypes.string,), "x != y.",
+                    dtypes.bool_)
+logical_and = _binary("LogicalAnd", "logical_and", _B, "x and y, for bool x and y.",
+                      dtypes.bool_)
+logical_or = _binary("LogicalOr", "logical_or", _B, "x or y, for bool x and y.", dtypes.bool_)
 register_op("LogicalXor", broadcast_binary(dtypes.bool_))
-register_op("Mod", broadcast_binary())
+register_op("Mod", broadcast_binary())  # TF's deprecated truncating Mod; no wrapper builds it
 
 
 def logical_xor(x, y, name="LogicalXor"):
@@ -624,11 +658,16 @@ Tensor.__neg__ = lambda self: negative(self)
 Tensor.__abs__ = lambda self: abs(self)
 Tensor.__invert__ = lambda self: logical_not(self)
 
-__all__ = [n for n, _, _ in list(_UNARY.values()) + list(_BINARY.values())
-           if not n.startswith("_")] + [
-    "logical_xor", "div", "truediv", "divide", "mod", "scalar_mul", "add_n", "accumulate_n",
-    "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_all",
-    "reduce_any", "reduce_logsumexp", "count_nonzero", "argmax", "argmin", "matmul", "conj",
-    "matrix_inverse", "matrix_determinant", "matrix_transpose", "qr", "tensordot", "cumsum", "cumprod",
-    "clip_by_value", "matrix_band_part", "trace", "eye", "norm", "unsorted_segment_sum",
-    "segment_sum"]
+__all__ = [
+    "abs", "negative", "sign", "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "sin",
+    "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "sigmoid", "reciprocal", "floor", "ceil", "round", "rint", "erf", "is_finite", "is_nan",
+    "is_inf", "logical_not", "add", "add_v2", "subtract", "multiply", "realdiv", "floordiv",
+    "truncatediv", "floormod", "truncatemod", "pow", "maximum", "minimum", "squared_difference",
+    "atan2", "greater", "less", "greater_equal", "less_equal", "equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "div", "truediv", "divide", "mod", "scalar_mul",
+    "add_n", "accumulate_n", "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max",
+    "reduce_min", "reduce_all", "reduce_any", "reduce_logsumexp", "count_nonzero", "argmax",
+    "argmin", "matmul", "conj", "matrix_inverse", "matrix_determinant", "matrix_transpose", "qr",
+    "tensordot", "cumsum", "cumprod", "clip_by_value", "matrix_band_part", "trace", "eye", "norm",
+    "unsorted_segment_sum", "segment_sum"]

@@ -13,7 +13,7 @@ from tensorflux.framework.errors import InvalidArgumentError
 from tensorflux.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tensorflux.framework.registry import register_op
 from tensorflux.framework.shapes import TensorShape, unknown_shape
-from tensorflux.ops import array
+from tensorflux.ops import array, math
 from tensorflux.ops.op_util import (FLOATS, INDEX, INTEGERS, apply_op, as_int_list,
                                     broadcast_shapes, check_dtype, constant_value,
                                     shape_from_tensor)
@@ -367,7 +367,8 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
         if sizes.shape.ndims is not None and sizes.shape.as_list() not in ([4], [None]):
             raise ValueError(f"{op_type}: output_shape must have shape (4,), got "
                              f"{_shape_str(sizes.shape)}")
-        out_c = shape_from_tensor(sizes)[c] if sizes.shape.as_list() == [4] else None
+        out_c = shape_from_tensor(sizes)[c] if sizes.shape.ndims == 1 and sizes.shape[0] == 4 \
+            else None
         f_out = f.shape[2] if f.shape.ndims == 4 else None
         if out_c is not None and f_out is not None and out_c != f_out:
             raise ValueError(f"{op_type}: output_shape does not match filter's output "
@@ -404,33 +405,6 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, s
     attrs = _conv_attrs(op_type, x, strides, padding, data_format, dilations, explicit=False)
     return apply_op(op_type, [x, _sizes_tensor(filter_sizes, "filter_sizes"), dy], attrs,
                     name or op_type)
-
-
-def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,
-                     dilations=None):
-    """Depthwise convolution (see depthwise_conv2d_native) with an optional atrous `rate`
-    (2 ints; strides must then be 1)."""
-    op_type = "depthwise_conv2d"
-    if rate is not None and dilations is not None:
-        raise ValueError(f"{op_type}: cannot specify both 'rate' and 'dilations'")
-    rate = dilations if rate is None else rate
-    data_format = check_data_format(op_type, data_format)
-    dilation_attr = window_attr(op_type, "rate", rate, data_format)
-    stride_attr = window_attr(op_type, "strides", strides, data_format)
-    if max(dilation_attr) > 1 and max(stride_attr) > 1:
-        raise ValueError(f"{op_type}: strides > 1 not supported in conjunction with rate > 1 "
-                         f"(strides {stride_attr}, rate {list(rate)})")
-    with get_default_graph().name_scope(name or "depthwise") as scope:
-        return depthwise_conv2d_native(input, filter, stride_attr, padding, data_format,
-                                       dilation_attr, name=scope[:-1] + "/")
-
-
-def atrous_conv2d(value, filters, rate, padding, name=None):
-    """conv2d with the filter dilated by `rate` (>= 1) in both spatial dimensions."""
-    if int(rate) < 1:
-        raise ValueError(f"atrous_conv2d: rate {rate} cannot be less than one")
-    return conv2d(value, filters, [1, 1, 1, 1], padding, dilations=[1, rate, rate, 1],
-                  name=name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -475,7 +449,7 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC", Tar
     """(max pool, flat index of each max): ((b * height + y) * width + x) * channels + c, the
     batch term only with include_batch_in_index. NHWC only."""
     op_type = "MaxPoolWithArgmax"
-    if data_format != "NHWC":
+    if data_format not in (None, "NHWC"):
         raise ValueError(f"{op_type}: data formats other than 'NHWC' are not yet supported, "
                          f"got {data_format!r}")
     if Targmax is not None and output_dtype is not None:
@@ -626,15 +600,15 @@ register_op("LogSoftmax", _infer_softmax)
 
 
 def _softmax_axis(op_type, x, axis, dim):
-    """The axis argument (or its old name dim) as a non-negative int, or -1 if it is last."""
+    """The axis argument (or its old name dim): -1 when it is the last axis (or the rank is 0,
+    which the op itself refuses), else a non-negative int, or a negative one if the rank is
+    unknown."""
     if axis is not None and dim is not None:
         raise ValueError(f"{op_type}: cannot specify both 'axis' and 'dim'")
     axis = -1 if axis is None and dim is None else int(dim if axis is None else axis)
     rank = x.shape.ndims
-    if rank is None:
-        if axis != -1:
-            raise ValueError(f"{op_type}: axis {axis} needs logits of known rank")
-        return -1
+    if rank is None or rank == 0 or axis == -1:
+        return axis if rank is None else -1
     if not -rank <= axis < rank:
         raise InvalidArgumentError(None, None, f"Dimension ({axis}) must be in the range "
                                    f"[{-rank}, {rank}) where {rank} is the number of dimensions "
@@ -643,14 +617,30 @@ def _softmax_axis(op_type, x, axis, dim):
     return -1 if axis == rank - 1 else axis
 
 
+def _swap_with_last(x, axis):
+    """The permutation that swaps `axis` with the last axis: a list, or a tensor when the rank
+    is unknown (then it is the identity if `axis` turns out to be the last)."""
+    if x.shape.ndims is not None:
+        perm = list(range(x.shape.ndims))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        return perm
+    rank = array.rank(x)
+    last = math.subtract(rank, 1)
+    a = math.floormod(axis, rank)
+    index = array.range_(0, rank)
+    shift = math.subtract(last, a)
+    to_last = math.multiply(shift, array.cast(math.equal(index, a), dtypes.int32))
+    to_axis = math.multiply(shift, array.cast(math.equal(index, last), dtypes.int32))
+    return math.subtract(math.add(index, to_last), to_axis)
+
+
 def _over_axis(op_type, logits, axis, dim, name):
     x = check_dtype(op_type, "logits", convert_to_tensor(logits, name="logits"), FLOATS)
     axis = _softmax_axis(op_type, x, axis, dim)
     if axis == -1:
         return apply_op(op_type, [x], {"T": x.dtype.base_dtype}, name or op_type)
     # The op works on the last axis: swap `axis` there and back.
-    perm = list(range(x.shape.ndims))
-    perm[axis], perm[-1] = perm[-1], perm[axis]
+    perm = _swap_with_last(x, axis)
     out = apply_op(op_type, [array.transpose(x, perm)], {"T": x.dtype.base_dtype}, op_type)
     return array.transpose(out, perm, name=name or "transpose")
 
@@ -762,8 +752,7 @@ def softmax_cross_entropy_with_logits_v2(labels, logits, axis=None, name=None, d
         if rank == 0:
             raise ValueError(f"{op_type}: logits must have at least one dimension")
         if axis != -1:
-            perm = list(range(rank))
-            perm[axis], perm[-1] = perm[-1], perm[axis]
+            perm = _swap_with_last(x, axis)
             x, y = array.transpose(x, perm), array.transpose(y, perm)
         reshape = rank != 2
         cast = logits.dtype.base_dtype != x.dtype.base_dtype
@@ -909,8 +898,8 @@ def top_k(input, k=1, sorted=True, name=None):
 
 __all__ = [
     "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter", "conv2d_transpose",
-    "depthwise_conv2d", "depthwise_conv2d_native", "depthwise_conv2d_native_backprop_input",
-    "depthwise_conv2d_native_backprop_filter", "atrous_conv2d", "max_pool", "avg_pool",
+    "depthwise_conv2d_native", "depthwise_conv2d_native_backprop_input",
+    "depthwise_conv2d_native_backprop_filter", "max_pool", "avg_pool",
     "max_pool_with_argmax", "lrn", "local_response_normalization", "bias_add", "bias_add_v1",
     "relu", "relu6", "elu", "selu", "softplus", "softsign", "leaky_relu", "softmax",
     "log_softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2",

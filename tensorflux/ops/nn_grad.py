@@ -145,6 +145,44 @@ def _lrn_grad(op, grad):
     return [_like("LRNGrad", [grad, op.inputs[0], op.outputs[0]], op)]
 
 
+def _depth_window_sum(v, depth_radius):
+    """The sum of v over the depth_radius neighbours of each entry of its last axis (clipped
+    at the ends): a SAME convolution of each depth column with 2r+1 ones."""
+    depth = v.shape[-1] if v.shape.ndims else None
+    columns = [-1, depth, 1, 1] if depth is not None else \
+        array.stack([-1, array.shape(v)[-1], 1, 1])
+    ones = array.ones([2 * depth_radius + 1, 1, 1, 1], dtype=v.dtype.base_dtype)
+    summed = nn.conv2d(array.reshape(v, columns), ones, 1, "SAME")
+    return array.reshape(summed, v.shape.as_list() if v.shape.is_fully_defined()
+                         else array.shape(v))
+
+
+@gradient("LRNGrad")
+def _lrn_grad_grad(op, grad):
+    """LRNGrad(g, x, y) = g * N**-beta - 2*alpha*beta * x * S(g * y / N), N = bias +
+    alpha * S(x**2), S the depth window sum (symmetric); differentiated in g, x and y."""
+    g, x, y = op.inputs
+    radius, beta = op.attrs["depth_radius"], op.attrs["beta"]
+    alpha, c = op.attrs["alpha"], 2.0 * op.attrs["alpha"] * op.attrs["beta"]
+
+    def window(v):
+        return _depth_window_sum(v, radius)
+
+    norm = math.add(op.attrs["bias"], math.multiply(alpha, window(math.square(x))))
+    scaled = math.pow(norm, -beta)
+    spread = window(math.multiply(x, grad))
+    d_g = math.subtract(math.multiply(grad, scaled),
+                        math.multiply(c, math.multiply(math.truediv(y, norm), spread)))
+    d_y = math.multiply(-c, math.multiply(math.truediv(g, norm), spread))
+    gy_norm = math.truediv(math.multiply(g, y), norm)
+    d_norm = math.add(math.multiply(-beta, math.truediv(math.multiply(math.multiply(grad, g),
+                                                                      scaled), norm)),
+                      math.multiply(c, math.multiply(math.truediv(gy_norm, norm), spread)))
+    d_x = math.add(math.multiply(-c, math.multiply(grad, window(gy_norm))),
+                   math.multiply(2.0 * alpha, math.multiply(x, window(d_norm))))
+    return [d_g, d_x, d_y]
+
+
 # ---------------------------------------------------------------------------------------------
 # Softmax and cross entropy
 

@@ -21,14 +21,12 @@ def _scope(name, default):
 # Dropout
 
 def _noise_shape(x, noise_shape):
-    """The noise shape as a tensor; None entries of a list take x's static sizes."""
+    """The noise shape: x's shape by default; None entries of a list take x's sizes."""
     if noise_shape is None:
         return array.shape(x)
     if isinstance(noise_shape, (list, tuple)) and x.shape.ndims == len(noise_shape):
-        known = x.shape.as_list()
-        filled = [k if d is None else d for d, k in zip(noise_shape, known)]
-        if all(d is not None for d in filled):
-            return filled
+        return [d if d is not None else x.shape[i] if x.shape[i] is not None
+                else array.shape(x)[i] for i, d in enumerate(noise_shape)]
     return noise_shape
 
 
@@ -327,7 +325,34 @@ def zero_fraction(value, name=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Convolutions built on conv2d and depthwise_conv2d
+# Convolutions built on conv2d and depthwise_conv2d_native
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None, data_format=None,
+                     dilations=None):
+    """Depthwise convolution (see depthwise_conv2d_native) with an optional atrous `rate`
+    (2 ints; strides must then be 1)."""
+    op_type = "depthwise_conv2d"
+    if rate is not None and dilations is not None:
+        raise ValueError(f"{op_type}: cannot specify both 'rate' and 'dilations'")
+    rate = dilations if rate is None else rate
+    data_format = nn.check_data_format(op_type, data_format)
+    dilation_attr = nn.window_attr(op_type, "rate", rate, data_format)
+    stride_attr = nn.window_attr(op_type, "strides", strides, data_format)
+    if max(dilation_attr) > 1 and max(stride_attr) > 1:
+        raise ValueError(f"{op_type}: strides > 1 not supported in conjunction with rate > 1 "
+                         f"(strides {stride_attr}, rate {dilation_attr})")
+    with get_default_graph().name_scope(name or "depthwise") as scope:
+        return nn.depthwise_conv2d_native(input, filter, stride_attr, padding, data_format,
+                                          dilation_attr, name=scope[:-1] + "/")
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """conv2d with the filter dilated by `rate` (>= 1) in both spatial dimensions."""
+    if int(rate) < 1:
+        raise ValueError(f"atrous_conv2d: rate {rate} cannot be less than one")
+    return nn.conv2d(value, filters, [1, 1, 1, 1], padding, dilations=[1, rate, rate, 1],
+                     name=name)
+
 
 def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None,
                      name=None, data_format=None, dilations=None):
@@ -343,7 +368,7 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
         if p_shape.ndims == 4 and (p_shape[0] not in (None, 1) or p_shape[1] not in (None, 1)):
             raise ValueError(f"separable_conv2d: pointwise_filter must be [1, 1, in, out], got "
                              f"{p_shape}")
-        depthwise = nn.depthwise_conv2d(input, depthwise_filter, strides, padding, rate=rate,
+        depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, rate=rate,
                                         name="depthwise", data_format=data_format,
                                         dilations=dilations)
         return nn.conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], "VALID",
@@ -415,4 +440,4 @@ def convolution(input, filter, padding, strides=None, dilation_rate=None, name=N
 __all__ = ["dropout", "l2_normalize", "moments", "batch_normalization", "fused_batch_norm",
            "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
            "xw_plus_b", "relu_layer", "embedding_lookup", "crelu", "zero_fraction",
-           "separable_conv2d", "conv1d", "convolution"]
+           "depthwise_conv2d", "atrous_conv2d", "separable_conv2d", "conv1d", "convolution"]

@@ -94,7 +94,8 @@ def apply_gradient_descent(var, alpha, delta, use_locking=False, name=None):
 
 
 def apply_proximal_gradient_descent(var, alpha, l1, l2, delta, use_locking=False, name=None):
-    """FOBOS: prox = var - alpha*delta; var = sign(prox)*max(|prox| - alpha*l1, 0)/(1 + alpha*l2)."""
+    """FOBOS: prox = var - alpha*delta;
+    var = sign(prox) * max(|prox| - alpha*l1, 0) / (1 + alpha*l2)."""
     return _apply("ApplyProximalGradientDescent", [var, alpha, l1, l2, delta], name,
                   use_locking=use_locking)
 

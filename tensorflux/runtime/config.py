@@ -2,7 +2,9 @@
 
 TF1 builds these as protobuf messages; programs only set and read fields, so a small
 keyword-initialised class per message gives the same surface without a protobuf dependency.
+RunMetadata is the real message (formats/protos.py): it is serialized into event files.
 """
+from tensorflux.formats.protos import RunMetadata, StepStats  # noqa: F401
 
 
 class _Message:
@@ -72,11 +74,3 @@ class RunOptions(_Message):
     NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
     _fields = {"trace_level": 0, "timeout_in_ms": 0, "inter_op_thread_pool": 0,
                "output_partition_graphs": False, "report_tensor_allocations_upon_oom": False}
-
-
-class StepStats(_Message):
-    _fields = {"dev_stats": list}
-
-
-class RunMetadata(_Message):
-    _fields = {"step_stats": StepStats, "partition_graphs": list, "cost_graph": None}

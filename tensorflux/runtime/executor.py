@@ -1,7 +1,8 @@
 """Compile (fetches, feeds, targets) into a Plan, a flat list of kernel calls, and run it.
 
-All decisions — which ops run, in what order, on which device, with which kernel, when each
-intermediate value dies — are taken once here, so `Plan.run` is a tight loop over steps.
+All decisions — which ops run, in what order, on which device, with which kernel, where a value
+crosses between kernel libraries or devices, when each intermediate value dies, which buffers
+are reused in place — are taken once here, so `Plan.run` is a tight loop over steps.
 """
 import functools
 import heapq
@@ -9,27 +10,34 @@ import time
 
 import numpy as np
 
-from tensorflux.framework import errors, registry
+from tensorflux.framework import errors
 from tensorflux.framework.registry import DEAD
+from tensorflux.runtime import devices
 from tensorflux.runtime.resources import OpContext
 
 
 class Step:
-    """One kernel call: input slots in, output slots out, slots to free afterwards."""
+    """One kernel call: input slots in, output slots out, slots to free afterwards.
 
-    __slots__ = ("op", "fn", "inputs", "outputs", "single", "frees", "device", "library")
+    A `copy` step is no op's kernel: it moves a value across kernel libraries or devices
+    (e.g. a NumPy array to a torch tensor on GPU) for the op it was inserted before.
+    """
 
-    def __init__(self, op, fn, inputs, outputs, device, library):
+    __slots__ = ("op", "fn", "inputs", "outputs", "single", "frees", "device", "library",
+                 "copy")
+
+    def __init__(self, op, fn, inputs, outputs, device, library, copy=False):
         self.op = op
         self.fn = fn
         self.inputs = inputs
         self.outputs = outputs
-        self.single = len(op.outputs) <= 1
+        self.single = copy or len(op.outputs) <= 1
         if not outputs:
             self.outputs = (None,)  # a kernel of no outputs returns None; nothing is stored
         self.frees = ()
         self.device = device
         self.library = library
+        self.copy = copy
 
 
 def prune(fetch_tensors, target_ops, fed):
@@ -77,48 +85,122 @@ class Plan:
     def __init__(self, session, fetch_tensors, target_ops, feed_tensors):
         fed = set(feed_tensors)
         order = topological_order(prune(fetch_tensors, target_ops, fed), fed)
-        slots = {}
-
-        def slot_of(tensor):
-            if tensor not in slots:
-                slots[tensor] = len(slots)
-            return slots[tensor]
-
-        self.feed_slots = [slot_of(t) for t in feed_tensors]
-        self.fetch_slots = [slot_of(t) for t in fetch_tensors]
-        consumed = {t for op in order for t in op._inputs[op._op_def.ref_inputs:]}
+        region = _conditional_region(order)
+        self._slots = {}
+        self._domains = {}  # slot -> the domain its value lives in (see devices.py)
+        self._constants = {}  # slot -> value known at plan time (Consts, and their copies)
+        self._copies = {}  # (slot, domain) -> the slot holding the value moved there
         self.steps = []
+        slot_of = self._slot_of
+        self.feed_slots = [slot_of(t) for t in feed_tensors]
+        for slot in self.feed_slots:
+            self._domains[slot] = devices.HOST
+        fetch_slots = [slot_of(t) for t in fetch_tensors]
+        consumed = {t for op in order for t in op._inputs[op._op_def.ref_inputs:]}
+        fresh = set()  # slots a kernel has just allocated, shared with no other value
+        kernels = {}
         for op in order:
-            inputs = tuple(slot_of(t) for t in op._inputs[op._op_def.ref_inputs:])
+            device, kern, device_type, index = session._place(op)
+            domain = devices.domain_of(kern, device_type, index)
+            refs = op._op_def.ref_inputs
+            host = _indices(kern.host_inputs, len(op._inputs))
+            inputs = tuple(self._moved(slot_of(t), devices.HOST if i in host else domain, op)
+                           for i, t in enumerate(op._inputs) if i >= refs)
             # A fed output is already in its slot; the op must not overwrite it.
-            outputs = tuple(slot_of(t) if (t in consumed or t in slots) and t not in fed else None
-                            for t in op._outputs)
-            device, kern = session._place(op)
-            self.steps.append(Step(op, _bind(kern, op, session), inputs, outputs, device,
-                                   kern.library))
-        self._guard_conditional_steps(order, slot_of)
-        self.num_slots = len(slots)
-        self._set_frees(set(self.fetch_slots) | set(self.feed_slots))
+            outputs = tuple(slot_of(t) if (t in consumed or t in self._slots) and t not in fed
+                            else None for t in op._outputs)
+            host = _indices(kern.host_outputs, len(outputs))
+            for i, slot in enumerate(outputs):
+                if slot is not None:
+                    self._domains[slot] = devices.HOST if i in host else domain
+            step = Step(op, _bind(kern, op, session), inputs, outputs, device, kern.library)
+            if op.type == "Const" and op not in region:
+                if outputs[0] is not None:
+                    self._constants[outputs[0]] = step.fn()
+                continue
+            if kern.fresh and len(outputs) == 1:
+                fresh.add(outputs[0])
+            kernels[step] = kern
+            self.steps.append(step)
+        self.fetch_slots = [self._moved(slot, devices.HOST, t.op)
+                            for slot, t in zip(fetch_slots, fetch_tensors)]
+        keep = set(self.fetch_slots) | set(self.feed_slots)
+        self._reuse_buffers(kernels, fresh, keep, region)
+        self._guard_conditional_steps(region, slot_of)
+        self.num_slots = len(self._slots)
+        self._initial = [None] * self.num_slots
+        for slot, value in self._constants.items():
+            self._initial[slot] = value
+        self._set_frees(keep)
         self.ops = order
 
-    def _guard_conditional_steps(self, order, slot_of):
+    def _slot_of(self, key):
+        slots = self._slots
+        if key not in slots:
+            slots[key] = len(slots)
+        return slots[key]
+
+    def _moved(self, slot, domain, op):
+        """The slot holding `slot`'s value in `domain`: itself, or a copy made before `op`
+        (at plan time for constants; shared by every consumer in that domain)."""
+        have = self._domains.get(slot, devices.HOST)
+        if have == domain:
+            return slot
+        key = (slot, domain)
+        moved = self._copies.get(key)
+        if moved is None:
+            moved = self._copies[key] = self._slot_of(("copy",) + key)
+            self._domains[moved] = domain
+            fn = _passing_dead(devices.converter(have, domain))
+            if slot in self._constants:
+                self._constants[moved] = fn(self._constants[slot])
+            else:
+                self.steps.append(Step(op, fn, (slot,), (moved,), None, domain[0], copy=True))
+        return moved
+
+    def _reuse_buffers(self, kernels, fresh, keep, region):
+        """Elementwise steps write into an input that dies with them, instead of allocating.
+
+        Only a buffer a kernel allocated and that nothing else reads (so never a variable's
+        storage, a Const's value, a feed, a fetched value, or a view of another value), of
+        the output's dtype; where static shapes do not prove the output has its shape, the
+        step checks at run time.
+        """
+        readers = {}
+        for step in self.steps:
+            for slot in set(step.inputs):
+                readers[slot] = readers.get(slot, 0) + 1
+        for step, kern in kernels.items():
+            op = step.op
+            if not kern.inplace or op in region or step.outputs[0] is None:
+                continue
+            out = op._outputs[0]
+            refs = op._op_def.ref_inputs
+            for index in kern.inplace:
+                slot = step.inputs[index]
+                source = op._inputs[refs + index]
+                if slot in fresh and readers[slot] == 1 and slot not in keep and \
+                        source.dtype.base_dtype == out.dtype.base_dtype and \
+                        source.dtype.base_dtype.name != "string":
+                    proven = source.shape.is_fully_defined() and \
+                        out.shape.is_fully_defined() and \
+                        source.shape.as_list() == out.shape.as_list()
+                    step.fn = _in_place(step.fn, index, not proven)
+                    break
+
+    def _guard_conditional_steps(self, region, slot_of):
         """Steps downstream of a Switch may see dead inputs: they skip their kernel then.
 
         Each such step also writes a liveness token, which steps holding a control edge
         on it read, so ops gated only by control dependencies die with their branch too.
+        Copy steps pass a dead value through unchanged.
         """
-        region = set()
-        for op in order:
-            if op.type in ("Switch", "RefSwitch") or \
-                    any(t.op in region for t in op._inputs) or \
-                    any(c in region for c in op._control_inputs):
-                region.add(op)
         if not region:
             return
         tokens = {}
         for step in self.steps:
             op = step.op
-            if op not in region:
+            if op not in region or step.copy:
                 continue
             token = slot_of(("token", op))
             tokens[op] = token
@@ -145,7 +227,7 @@ class Plan:
             step.frees = tuple(frees.get(index, ()))
 
     def run(self, feed_values, trace=None):
-        values = [None] * self.num_slots
+        values = self._initial.copy()
         for slot, value in zip(self.feed_slots, feed_values):
             values[slot] = value
         if trace is not None:
@@ -169,7 +251,7 @@ class Plan:
         return [values[i] for i in self.fetch_slots]
 
     def _run_traced(self, values, trace):
-        """The same loop, recording each step's device, start, end and output sizes."""
+        """The same loop, recording each op's device, start, end and output sizes."""
         for step in self.steps:
             start = time.time()
             try:
@@ -183,7 +265,49 @@ class Plan:
                     values[slot] = value
             for slot in step.frees:
                 values[slot] = None
-            trace.append((step.op, step.device, start, end, results))
+            if not step.copy:
+                trace.append((step.op, step.device, start, end, results))
+
+
+def _conditional_region(order):
+    """The ops downstream of a Switch (through data or control edges): they may see DEAD."""
+    region = set()
+    for op in order:
+        if op.type in ("Switch", "RefSwitch") or \
+                any(t.op in region for t in op._inputs) or \
+                any(c in region for c in op._control_inputs):
+            region.add(op)
+    return region
+
+
+def _indices(indices, count):
+    """Host input / output indices of one op, negative ones counted from the end."""
+    return {i % count for i in indices if -count <= i < count}
+
+
+def _passing_dead(convert):
+    def move(value):
+        return value if value is DEAD else convert(value)
+    return move
+
+
+def _in_place(fn, index, check_shapes):
+    """`fn` writing its result into its input `index` (when that buffer can hold it)."""
+    def run(*args):
+        target = args[index]
+        if isinstance(target, np.generic) or \
+                (check_shapes and not all(_fits(arg, target.shape) for arg in args)):
+            return fn(*args)
+        return fn(*args, out=target)
+    return run
+
+
+def _fits(value, shape):
+    """Whether `value` broadcasts to `shape` without growing it."""
+    other = getattr(value, "shape", ())
+    if len(other) > len(shape):
+        return False
+    return all(o == 1 or o == s for o, s in zip(reversed(other), reversed(shape)))
 
 
 def _dead_guard(fn, num_inputs, num_outputs, single, is_merge):
@@ -224,12 +348,3 @@ def _as_op_error(exc, op):
     else:
         cls = errors.InternalError
     return cls(None, op, f"{op.type} op '{op.name}' failed: {exc}")
-
-
-def lookup_kernel(op, device_type, libraries):
-    """The first registered kernel for `op` on `device_type` among `libraries`, or None."""
-    for library in libraries:
-        kern = registry.find_kernel(op.type, device_type, library)
-        if kern is not None:
-            return kern
-    return None

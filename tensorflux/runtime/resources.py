@@ -93,7 +93,12 @@ class SessionResources:
 
 
 class VariableRef:
-    """A kernel's handle on one variable's storage in one session."""
+    """A kernel's handle on one variable's storage in one session.
+
+    The storage is a NumPy array for a variable on the CPU (torch kernels update it in place
+    through a tensor sharing its memory), or a device tensor for a variable placed on an
+    accelerator, which that library's kernels read and assign (`storage`, `replace`).
+    """
 
     __slots__ = ("_store", "key", "op")
 
@@ -113,6 +118,22 @@ class VariableRef:
             raise errors.FailedPreconditionError(
                 None, self.op, f"Attempting to use uninitialized value {self.op.name}") from None
 
+    def storage(self):
+        """The stored value as it is, or None before the first assignment."""
+        return self._store.get(self.key)
+
+    def replace(self, value):
+        """Makes `value` the variable's storage (the caller made it a copy of its own)."""
+        self._store[self.key] = value
+
+    def check_shape(self, shape):
+        """Raises as TF's Assign does when `shape` does not fit the variable's static shape."""
+        static = self.op._outputs[0].shape
+        if static.ndims is not None and not static.is_compatible_with(tuple(shape)):
+            raise errors.InvalidArgumentError(
+                None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
+                            f"{list(static.as_list())} rhs shape= {list(shape)}")
+
     def assign(self, value, validate_shape=True):
         """Stores a copy of `value`, in place when shape and dtype allow (as TF's Assign)."""
         current = self._store.get(self.key)
@@ -120,12 +141,8 @@ class VariableRef:
         if current is not None and current.shape == value.shape and current.dtype == value.dtype:
             np.copyto(current, value)
             return current
-        if validate_shape and self.op._outputs[0].shape.ndims is not None and \
-                not self.op._outputs[0].shape.is_compatible_with(value.shape):
-            raise errors.InvalidArgumentError(
-                None, None, f"Assign requires shapes of both tensors to match. lhs shape= "
-                            f"{list(self.op._outputs[0].shape.as_list())} rhs shape= "
-                            f"{list(value.shape)}")
+        if validate_shape:
+            self.check_shape(value.shape)
         stored = np.array(value, dtype=self.op._attrs["dtype"].storage_numpy_dtype, copy=True)
         self._store[self.key] = stored
         return stored

@@ -30,6 +30,12 @@ class _FetchMapper:
         self._rebuild = self._map(graph, fetches)
 
     def _map(self, graph, fetch):
+        components = getattr(fetch, "_fetch_components", None)
+        if components is not None and not isinstance(fetch, type):
+            # Composite values (SparseTensor) fetch their parts and rebuild their value type.
+            parts, build = components()
+            children = [self._map(graph, f) for f in parts]
+            return lambda values: build(*[c(values) for c in children])
         if isinstance(fetch, (list, tuple)) and not hasattr(fetch, "_as_graph_element"):
             children = [self._map(graph, f) for f in fetch]
             if hasattr(fetch, "_fields"):

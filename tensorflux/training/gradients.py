@@ -97,9 +97,11 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         grads = {}
         for i, (y, gy) in enumerate(zip(ys, grad_ys)):
             if gy is None:
+                if y.dtype.is_complex:
+                    raise TypeError(f"Gradients of complex tensors must set grad_ys (y.dtype = "
+                                    f"{y.dtype.base_dtype.name})")
                 if not is_differentiable(y):
-                    raise TypeError(f"Gradients of complex or integer tensors are not supported: "
-                                    f"{y.name} has dtype {y.dtype.base_dtype.name}")
+                    continue  # as TF: an integer or bool y contributes no gradient
                 gy = array.fill(array.shape(y), convert_to_tensor(1, dtype=y.dtype.base_dtype,
                                                                   name=f"grad_ys_{i}"))
             else:

@@ -10,7 +10,7 @@ trainable and live next to their variable.
 from tensorflux.framework import dtypes
 from tensorflux.framework.graph import (GraphKeys, Tensor, convert_to_tensor,
                                         get_default_graph)
-from tensorflux.ops import array, control_flow, variable_scope
+from tensorflux.ops import array, control_flow, init_ops, variable_scope
 from tensorflux.ops.state import Variable, assign_add, trainable_variables
 from tensorflux.training import gradients as gradients_lib
 
@@ -62,8 +62,9 @@ def _create_slot_variable(primary, initial_value, name, validate_shape, dtype=No
     """A non-trainable variable `<primary>/<name>` (uniquified as a variable scope), colocated
     with `primary` and created outside any control-dependency context."""
     graph = primary.graph
+    default_name = f"{primary.op.name}/{name}"
     with graph.control_dependencies(None), \
-            variable_scope.variable_scope(None, default_name=f"{primary.op.name}/{name}") as scope, \
+            variable_scope.variable_scope(None, default_name=default_name) as scope, \
             graph.colocate_with(primary):
         return Variable(initial_value=initial_value, trainable=False, name=scope.name + "/",
                         validate_shape=validate_shape, dtype=dtype)
@@ -85,7 +86,6 @@ def create_slot_with_initializer(primary, initializer, shape, dtype, name):
 
 def create_zeros_slot(primary, name, dtype=None):
     """A slot of `primary` filled with zeros, of its shape and (by default) its dtype."""
-    from tensorflux.ops import init_ops
     dtype = (dtype or primary.dtype).base_dtype
     shape = primary.get_shape()
     if shape.is_fully_defined():

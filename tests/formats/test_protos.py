@@ -57,7 +57,7 @@ def test_maps_repeated_and_unknown_fields():
     back = P.NodeDef.FromString(data)
     assert back == node and back.attr["dtype"].type == 1 and back.input == ["a", "^b"]
     # A field this class does not declare survives a round trip, in field-number order.
-    extra = data + wire.encode_varint_field(6, 5) + wire.encode_bytes_field(7, b"xy")
+    extra = data + wire.encode_varint_field(20, 5) + wire.encode_bytes_field(21, b"xy")
     assert P.NodeDef.FromString(extra).SerializeToString() == extra
     # A scalar-valued map with uint32 keys; both key and value are written even when default.
     stats = P.DeviceStepStats(thread_names={0: "", 5: "x"})

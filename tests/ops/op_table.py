@@ -145,13 +145,13 @@ for _type, _tf_fn, _np_fn in (("IsFinite", tf.is_finite, np.isfinite),
            grad=False)
 record("LogicalNot", "math", tf.logical_not, np.logical_not, [case((2, 3)), case(())],
        dtypes=BOOL, grad=False)
-record("Conj", "math", tf.conj, np.conj, [case((2, 3))], dtypes=REAL)
+record("Conj", "math", lambda x: raw("Conj", x), np.conj, [case((2, 3))], dtypes=REAL)
 
 # ---------------------------------------------------------------- math: elementwise binary
 _BROADCAST_BINARY = [case((2, 3), (2, 3)), case((2, 3), (3,)), case((2, 1), (1, 3)),
                      case((), (2, 3)), case((3, 1, 2), (4, 1))]
-_NONZERO_Y = [case((2, 3), arg((2, 3), domain="nonzero")), case((2, 3), arg((3,), domain="nonzero")),
-              case((2, 1), arg((1, 3), domain="nonzero")), case((), arg((2, 3), domain="nonzero"))]
+_NONZERO_Y = [case(x, arg(y, domain="nonzero"))
+              for x, y in (((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)))]
 
 _BINARY = [
     ("Add", tf.add, np.add, REAL, _BROADCAST_BINARY, True),
@@ -361,6 +361,9 @@ for _type, _tf_fn, _np_fn in (("Shape", tf.shape, lambda x: np.array(x.shape, np
                               ("Rank", tf.rank, lambda x: np.array(x.ndim, np.int32))):
     record(_type, "array", _tf_fn, _np_fn, [case((2, 3, 4)), case(()), case((0, 5))],
            dtypes=REAL + BOOL, grad=False)
+record("ShapeN", "array", lambda *xs: tf.shape_n(list(xs)),
+       lambda *xs: [np.array(x.shape, np.int32) for x in xs],
+       [case((2, 3), (4,), ()), case((1, 2, 3))], dtypes=REAL + BOOL, grad=False)
 record("ZerosLike", "array", tf.zeros_like, np.zeros_like, [case((2, 3)), case(())],
        dtypes=REAL + BOOL, grad=False)
 record("OnesLike", "array", tf.ones_like, np.ones_like, [case((2, 3)), case(())],
@@ -415,9 +418,10 @@ record("Pack", "array", lambda *xs, axis=0: tf.stack(list(xs), axis),
        lambda *xs, axis=0: np.stack(xs, axis),
        [case((2, 3), (2, 3)), case((2, 3), (2, 3), (2, 3), axis=1), case((), (), axis=0),
         case((2,), (2,), axis=-1)], dtypes=REAL)
-record("Unpack", "array", lambda x, axis=0: tf.unstack(x, axis=axis),
-       lambda x, axis=0: list(np.moveaxis(x, axis, 0)),
-       [case((3, 2)), case((2, 3, 2), axis=1), case((2, 4), axis=-1)], dtypes=REAL)
+record("Unpack", "array", lambda x, num, axis=0: tf.unstack(x, num, axis=axis),
+       lambda x, num, axis=0: list(np.moveaxis(x, axis, 0)),
+       [case((3, 2), num=3), case((2, 3, 2), num=3, axis=1), case((2, 4), num=4, axis=-1),
+        case((1, 3), num=1)], dtypes=REAL)
 record("Split", "array", lambda x, num, axis=0: tf.split(x, num, axis),
        lambda x, num, axis=0: np.split(x, num, axis),
        [case((4, 3), num=2), case((2, 6), num=3, axis=1), case((2, 3, 4), num=2, axis=-1)],
@@ -593,9 +597,10 @@ record("MirrorPadGrad", "array",
 EXCLUDED = {
     "Placeholder": "the input of every record: each one feeds placeholders",
 }
+FAMILIES = ("math", "array")
 FAMILY_FILES = ("tensorflux/ops/math.py", "tensorflux/ops/array.py",
                 "tensorflux/ops/math_grad.py", "tensorflux/ops/array_grad.py")
-BY_TYPE = {r.op_type: r for r in RECORDS}
+BY_TYPE = {r.op_type: r for r in RECORDS if r.family in FAMILIES}
 
 
 # ---------------------------------------------------------------- running a record
@@ -622,7 +627,7 @@ def make_value(a, dtype, default_domain, rng):
 
 def make_inputs(rec, c, dtype, seed=0):
     rng = np.random.default_rng(seed)
-    return [make_value(a, dtype, rec.domain, rng) for a in c.args]
+    return [np.array(make_value(a, dtype, rec.domain, rng)) for a in c.args]
 
 
 def as_list(out):
@@ -693,8 +698,9 @@ def check_static_shape(rec, case_index, dtype):
         assert out.shape.is_compatible_with(np.shape(g)), (out.shape, np.shape(g))
 
 
-def grad_items():
-    return [(r, i, "float64") for r in RECORDS if r.grad is True
+def grad_items(families):
+    """(record, case index, "float64") for every gradient check of the given families."""
+    return [(r, i, "float64") for r in RECORDS if r.family in families and r.grad is True
             for i, c in enumerate(r.cases) if c.grad]
 
 

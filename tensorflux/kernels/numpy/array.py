@@ -20,9 +20,15 @@ def identity(x):
     return x
 
 
+def _outputs(parts):
+    """A kernel's result for a variable number of outputs: one array, or a tuple of several."""
+    parts = tuple(parts)
+    return parts[0] if len(parts) == 1 else parts
+
+
 @kernel("IdentityN")
 def identity_n(*xs):
-    return xs
+    return _outputs(xs)
 
 
 @kernel("Reshape")
@@ -32,12 +38,18 @@ def reshape(x, shape):
     except ValueError:
         raise errors.InvalidArgumentError(
             None, None, f"Input to reshape is a tensor with {np.size(x)} values, but the "
-                        f"requested shape has {int(np.prod([d for d in shape if d >= 0]))}") from None
+                        f"requested shape has {int(np.prod([d for d in shape if d >= 0]))}"
+        ) from None
 
 
 @kernel("Shape")
 def shape(x, *, out_type):
     return np.array(np.shape(x), dtype=out_type.as_numpy_dtype)
+
+
+@kernel("ShapeN")
+def shape_n(*inputs, out_type):
+    return _outputs(np.array(np.shape(x), dtype=out_type.as_numpy_dtype) for x in inputs)
 
 
 @kernel("Size")
@@ -78,7 +90,7 @@ def pack(*values, axis=0):
 
 @kernel("Unpack")
 def unpack(value, *, num, axis=0):
-    return tuple(np.moveaxis(value, axis, 0))
+    return _outputs(np.moveaxis(value, axis, 0))
 
 
 @kernel("Split")
@@ -87,8 +99,9 @@ def split(axis, value, *, num_split):
     if value.shape[axis] % num_split:
         raise errors.InvalidArgumentError(
             None, None, f"Number of ways to split should evenly divide the split dimension, but "
-                        f"got split_dim {axis} (size = {value.shape[axis]}) and num_split {num_split}")
-    return tuple(np.split(value, num_split, axis=axis))
+                        f"got split_dim {axis} (size = {value.shape[axis]}) and num_split "
+                        f"{num_split}")
+    return _outputs(np.split(value, num_split, axis=axis))
 
 
 @kernel("SplitV")
@@ -102,7 +115,7 @@ def split_v(value, size_splits, axis, *, num_split):
             None, None, f"Determined shape must either match input shape along split_dim exactly "
                         f"if fully specified, or be less than the size of the input along "
                         f"split_dim if not fully specified.  Got: {sum(sizes)}")
-    return tuple(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
+    return _outputs(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
 
 
 @kernel("Slice")
@@ -323,3 +336,4 @@ def mirror_pad_grad(grad, paddings, *, mode):
             core[n - offset - after:n - offset] += g[before + n:][::-1]
         out = np.moveaxis(core, 0, axis)
     return np.ascontiguousarray(out)
+

@@ -65,19 +65,21 @@ def _check_int_divisor(y):
         raise errors.InvalidArgumentError(None, None, "Integer division by zero")
 
 
+def _true_divide(x, y):
+    # Float division by zero gives inf or nan in TF, silently.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _same_dtype(np.true_divide(x, y), x)
+
+
 @kernel("RealDiv")
 def real_div(x, y):
-    if x.dtype.kind in "iu":
-        return floor_div(x, y)
-    return _same_dtype(np.true_divide(x, y), x)
+    return floor_div(x, y) if x.dtype.kind in "iu" else _true_divide(x, y)
 
 
 @kernel("Div")
 def div(x, y):
     # TF's raw Div truncates integers toward zero (tf.div's floor comes from its wrapper).
-    if x.dtype.kind in "iu":
-        return truncate_div(x, y)
-    return _same_dtype(np.true_divide(x, y), x)
+    return truncate_div(x, y) if x.dtype.kind in "iu" else _true_divide(x, y)
 
 
 @kernel("FloorDiv")

@@ -430,7 +430,7 @@ def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
     index = (rows.astype(np.int64) * w + cols) * c + np.arange(c)
     if include_batch_in_index:
         index += (np.arange(n, dtype=np.int64) * (h * w * c))[:, None, None, None]
-    return out, index.astype(np.dtype(Targmax))
+    return out, index.astype(np.dtype(getattr(Targmax, "as_numpy_dtype", Targmax)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,460 @@
+"""Kernels of readers and decoders (ops/io.py). Readers are session resources that take file
+names from a queue (kernels/numpy/data_flow.py) and keep their place in the current file."""
+import glob
+import gzip
+import io
+import os
+import re
+import zlib
+
+import numpy as np
+
+from tensorflux.formats import protos
+from tensorflux.formats.tfrecord import tf_record_iterator
+from tensorflux.framework import dtypes, errors
+from tensorflux.framework.registry import kernel
+from tensorflux.kernels.numpy.data_flow import resource_display_name, resource_of
+
+
+def _text(value):
+    value = value.item() if isinstance(value, np.ndarray) else value
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _open(path, compression=""):
+    try:
+        raw = open(path, "rb")
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+    except IsADirectoryError:
+        raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
+    if compression == "GZIP":
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if compression == "ZLIB":
+        with raw:
+            try:
+                return io.BytesIO(zlib.decompress(raw.read()))
+            except zlib.error as exc:
+                raise errors.DataLossError(None, None, f"{path}: {exc}") from None
+    return raw
+
+
+# ---- record formats: each yields (key, value) bytes pairs for one file ----
+def _text_lines(path, skip_header_lines):
+    with _open(path) as stream:
+        for number, line in enumerate(stream, 1):
+            if number <= skip_header_lines:
+                continue
+            if line.endswith(b"\n"):
+                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            yield f"{path}:{number}".encode(), line
+
+
+def _fixed_length_records(path, record_bytes, header_bytes, footer_bytes, hop_bytes, encoding):
+    with _open(path, encoding) as stream:
+        data = stream.read()
+    body = len(data) - header_bytes - footer_bytes
+    if hop_bytes <= 0:
+        count, bad = (body // record_bytes, body % record_bytes) if body >= 0 else (0, body)
+        if body < 0 or bad:
+            raise errors.InvalidArgumentError(
+                None, None, f"Excluding the header ({header_bytes} bytes) and footer "
+                            f"({footer_bytes} bytes), input file \"{path}\" has body length "
+                            f"{body} bytes, which is not an exact multiple of the record length "
+                            f"({record_bytes} bytes): its last record is truncated.")
+        starts = range(header_bytes, header_bytes + count * record_bytes, record_bytes)
+    else:
+        starts = range(header_bytes, header_bytes + max(body - record_bytes, -1) + 1, hop_bytes)
+    for index, start in enumerate(starts):
+        yield f"{path}:{index}".encode(), data[start:start + record_bytes]
+
+
+def _tfrecords(path, compression_type):
+    offset = 0
+    for payload in tf_record_iterator(path, compression_type or None):
+        yield f"{path}:{offset}".encode(), payload
+        offset += len(payload) + 16
+
+
+def _whole_file(path):
+    with _open(path) as stream:
+        yield path.encode(), stream.read()
+
+
+class Reader:
+    """One reader's position: the current work unit's records and the counts so far.
+
+    Reads are serialized through `busy` (under the session's condition), while the file is
+    read outside the lock so other queues and readers keep moving.
+    """
+
+    def __init__(self, resources, op_name, records_of):
+        self.resources = resources
+        self.name = resource_display_name(op_name)
+        self._records_of = records_of
+        self._records = None
+        self.busy = False
+        self.produced = 0
+        self.completed = 0
+
+    def read(self, queue, n, op, up_to):
+        cond = self.resources.changed
+        with cond:
+            self.resources.wait_until(lambda: not self.busy, op, "ReaderRead operation")
+            self.busy = True
+        try:
+            return self._read(queue, n, op, up_to)
+        finally:
+            with cond:
+                self.busy = False
+                cond.notify_all()
+
+    def _read(self, queue, n, op, up_to):
+        keys, values = [], []
+        while len(keys) < n:
+            records = self._records
+            if records is None:
+                if keys:   # read_up_to stays within one work unit
+                    break
+                try:
+                    (work,) = queue.dequeue(1, op, single=True)[0]
+                except errors.OutOfRangeError:
+                    if keys:
+                        break
+                    raise
+                records = self._records = self._records_of(_text(work))
+            try:
+                record = next(records, None)
+            except errors.OpError:
+                self._records = None
+                raise
+            if record is None:
+                self._records = None
+                self.completed += 1
+                if up_to and keys:
+                    break
+                continue
+            keys.append(record[0])
+            values.append(record[1])
+            self.produced += 1
+        return keys, values
+
+    def reset(self):
+        with self.resources.lock:
+            self.close_resource()
+            self.produced = 0
+            self.completed = 0
+
+    def close_resource(self):
+        """Drops the current file; a read in progress finishes with its own reference."""
+        records, self._records = self._records, None
+        if records is not None and not self.busy:
+            records.close()
+
+
+def _reader_kernel(op_type, records_of):
+    @kernel(op_type, context=True)
+    def make_reader(ctx):
+        attrs = ctx.op.attrs
+        key = "reader:" + (attrs.get("shared_name") or ctx.op.name)
+        ctx.resources.lookup_or_create(
+            key, lambda: Reader(ctx.resources, ctx.op.name, lambda path: records_of(path, attrs)))
+        return np.array(key, dtype=object)
+    make_reader.__name__ = op_type
+    return make_reader
+
+
+# The kernels read their attrs from the op when opening each file.
+_reader_kernel("TextLineReaderV2",
+               lambda path, a: _text_lines(path, a.get("skip_header_lines", 0)))
+_reader_kernel("FixedLengthRecordReaderV2",
+               lambda path, a: _fixed_length_records(path, a["record_bytes"],
+                                                     a.get("header_bytes", 0),
+                                                     a.get("footer_bytes", 0),
+                                                     a.get("hop_bytes", 0),
+                                                     a.get("encoding", "")))
+_reader_kernel("TFRecordReaderV2", lambda path, a: _tfrecords(path, a.get("compression_type")))
+_reader_kernel("WholeFileReaderV2", lambda path, a: _whole_file(path))
+_reader_kernel("IdentityReaderV2", lambda path, a: iter([(path.encode(), path.encode())]))
+
+
+@kernel("ReaderReadV2", context=True)
+def reader_read(ctx, reader, queue):
+    keys, values = resource_of(ctx, reader).read(resource_of(ctx, queue), 1, ctx.op, False)
+    return np.array(keys[0], dtype=object), np.array(values[0], dtype=object)
+
+
+@kernel("ReaderReadUpToV2", context=True)
+def reader_read_up_to(ctx, reader, queue, num_records):
+    if num_records <= 0:
+        raise errors.InvalidArgumentError(None, ctx.op, f"num_records ({num_records}) must be "
+                                                        "> 0")
+    keys, values = resource_of(ctx, reader).read(resource_of(ctx, queue), int(num_records),
+                                                ctx.op, True)
+    return _strings(keys), _strings(values)
+
+
+def _strings(items):
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+@kernel("ReaderNumRecordsProducedV2", context=True)
+def reader_num_records_produced(ctx, reader):
+    return np.array(resource_of(ctx, reader).produced, dtype=np.int64)
+
+
+@kernel("ReaderNumWorkUnitsCompletedV2", context=True)
+def reader_num_work_units_completed(ctx, reader):
+    return np.array(resource_of(ctx, reader).completed, dtype=np.int64)
+
+
+@kernel("ReaderResetV2", context=True)
+def reader_reset(ctx, reader):
+    resource_of(ctx, reader).reset()
+
+
+# ---- files ----
+@kernel("ReadFile")
+def read_file(filename):
+    with _open(_text(filename)) as stream:
+        return np.array(stream.read(), dtype=object)
+
+
+@kernel("WriteFile")
+def write_file(filename, contents):
+    path = _text(filename)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(path, "wb") as stream:
+        stream.write(contents.item())
+
+
+@kernel("MatchingFiles")
+def matching_files(pattern):
+    names = []
+    for item in np.reshape(pattern, [-1]):
+        names.extend(sorted(glob.glob(_text(item))))
+    return _strings([n.encode() for n in names])
+
+
+# ---- decode_csv ----
+_INT = re.compile(rb"^\s*[+-]?\d+\s*$")
+_INT_RANGE = {np.dtype(np.int32): (-2 ** 31, 2 ** 31 - 1),
+              np.dtype(np.int64): (-2 ** 63, 2 ** 63 - 1)}
+_TYPE_NAMES = {np.dtype(np.int32): "int32", np.dtype(np.int64): "int64",
+               np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+
+
+def _split_csv(record, delim, use_quotes, index):
+    """The fields of one record; quoted fields may hold the delimiter and doubled quotes."""
+    if not use_quotes:
+        return record.split(delim)
+    fields, field, i, n = [], bytearray(), 0, len(record)
+    if n == 0:
+        return []
+    while True:
+        if i < n and record[i:i + 1] == b'"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Quoted field has to end with quote followed by delim or "
+                                    f"end in record {index}: {record!r}")
+                char = record[i:i + 1]
+                if char == b'"':
+                    if record[i + 1:i + 2] == b'"':
+                        field += b'"'
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                field += char
+                i += 1
+            if i < n and record[i:i + 1] != delim:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Quoted field has to end with quote followed by delim or end "
+                                f"in record {index}: {record!r}")
+        else:
+            end = record.find(delim, i)
+            end = n if end < 0 else end
+            chunk = record[i:end]
+            if b'"' in chunk:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Unquoted fields cannot have quotes/CRLFs inside in record "
+                                f"{index}: {record!r}")
+            field += chunk
+            i = end
+        fields.append(bytes(field))
+        field = bytearray()
+        if i >= n:
+            return fields
+        i += 1   # past the delimiter
+        if i == n:
+            fields.append(b"")
+            return fields
+
+
+def _parse_field(text, dtype, column, index, record):
+    if dtype == object:
+        return text
+    if dtype.kind == "i":
+        low, high = _INT_RANGE[dtype]
+        value = int(text) if _INT.match(text) else None
+        if value is None or not low <= value <= high:
+            raise errors.InvalidArgumentError(
+                None, None, f"Field {column} in record {index} is not a valid "
+                            f"{_TYPE_NAMES[dtype]}: {text.decode(errors='replace')} "
+                            f"(record: {record!r})")
+        return value
+    try:
+        if b"_" in text:
+            raise ValueError(text)
+        return float(text)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            None, None, f"Field {column} in record {index} is not a valid "
+                        f"{_TYPE_NAMES[dtype]}: {text.decode(errors='replace')} "
+                        f"(record: {record!r})") from None
+
+
+@kernel("DecodeCSV")
+def decode_csv(records, *record_defaults, field_delim=",", use_quote_delim=True, na_value="",
+               select_cols=()):
+    delim = field_delim.encode() if isinstance(field_delim, str) else field_delim
+    na = na_value.encode() if isinstance(na_value, str) else na_value
+    defaults = [np.reshape(d, [-1]) for d in record_defaults]
+    for column, default in enumerate(defaults):
+        if default.size > 1:
+            raise errors.InvalidArgumentError(
+                None, None, f"record_defaults[{column}] must have at most one element, got "
+                            f"{default.size}")
+    columns = [np.empty(np.shape(records), dtype=d.dtype) for d in defaults]
+    wanted = list(select_cols) if select_cols else list(range(len(defaults)))
+    for index, record in enumerate(np.reshape(records, [-1])):
+        record = record if isinstance(record, bytes) else bytes(record)
+        fields = _split_csv(record, delim, use_quote_delim, index)
+        if select_cols:
+            if len(fields) <= wanted[-1]:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Expect {wanted[-1] + 1} fields but have {len(fields)} in "
+                                f"record {index} (record: {record!r})")
+            fields = [fields[c] for c in wanted]
+        elif len(fields) != len(defaults):
+            raise errors.InvalidArgumentError(
+                None, None, f"Expect {len(defaults)} fields but have {len(fields)} in record "
+                            f"{index} (record: {record!r})")
+        for column, (text, default) in enumerate(zip(fields, defaults)):
+            if text == b"" or (na and text == na):
+                if default.size == 0:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Field {column} is required but missing in record "
+                                    f"{index}! (record: {record!r})")
+                value = default[0]
+            else:
+                value = _parse_field(text, default.dtype, column, index, record)
+            columns[column].reshape(-1)[index] = value
+    return columns[0] if len(columns) == 1 else tuple(columns)
+
+
+# ---- decode_raw ----
+@kernel("DecodeRaw")
+def decode_raw(data, *, out_type, little_endian=True):
+    dtype = np.dtype(out_type.as_numpy_dtype)
+    dtype = dtype.newbyteorder("<" if little_endian else ">")
+    flat = [bytes(s) for s in np.reshape(data, [-1])]
+    size = len(flat[0]) if flat else 0
+    for i, item in enumerate(flat):
+        if len(item) != size:
+            raise errors.InvalidArgumentError(
+                None, None, f"DecodeRaw requires input strings to all be the same size, but "
+                            f"element {i} has size {len(item)} != {size}")
+    if size % dtype.itemsize:
+        raise errors.InvalidArgumentError(
+            None, None, f"Input to DecodeRaw has length {size} that is not a multiple of "
+                        f"{dtype.itemsize}, the size of {out_type.name}")
+    count = size // dtype.itemsize
+    out = np.frombuffer(b"".join(flat), dtype=dtype).astype(dtype.newbyteorder("="))
+    return out.reshape(np.shape(data) + (count,))
+
+
+# ---- parse_example ----
+_LIST_OF = {dtypes.float32: "float_list", dtypes.int64: "int64_list", dtypes.string: "bytes_list"}
+_LIST_NAMES = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
+
+
+def _feature_values(example, key, dtype, index):
+    """The values of feature `key` as a 1-D array, or None if the example lacks it."""
+    feature_map = example.features.feature
+    if key not in feature_map:
+        return None
+    feature = feature_map[key]
+    kind = feature.WhichOneof("kind")
+    if kind is None:
+        return None
+    if kind != _LIST_OF[dtype]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Data types don't match. "
+                        f"Data type: {_LIST_NAMES[kind]} but expected type: "
+                        f"{_LIST_NAMES[_LIST_OF[dtype]]}")
+    values = getattr(feature, kind).value
+    if dtype is dtypes.string:
+        return _strings([bytes(v) for v in values])
+    return np.asarray(values, dtype=dtype.as_numpy_dtype)
+
+
+@kernel("ParseExample")
+def parse_example(serialized, *dense_defaults, sparse_keys=(), sparse_types=(), dense_keys=(),
+                  Tdense=(), dense_shapes=()):
+    examples = []
+    for index, data in enumerate(np.reshape(serialized, [-1])):
+        try:
+            examples.append(protos.Example.FromString(bytes(data)))
+        except Exception:
+            raise errors.InvalidArgumentError(
+                None, None, f"Could not parse example input, value: '{bytes(data)[:64]!r}' "
+                            f"(index {index})") from None
+    batch = len(examples)
+    sparse_indices, sparse_values, sparse_shapes = [], [], []
+    for key, dtype in zip(sparse_keys, sparse_types):
+        indices, values, width = [], [], 0
+        for index, example in enumerate(examples):
+            found = _feature_values(example, key, dtype, index)
+            if found is None:
+                continue
+            indices.extend((index, j) for j in range(len(found)))
+            values.append(found)
+            width = max(width, len(found))
+        sparse_indices.append(np.array(indices, dtype=np.int64).reshape(-1, 2))
+        sparse_values.append(np.concatenate(values) if values else
+                             np.zeros([0], dtype=object if dtype is dtypes.string
+                                      else dtype.as_numpy_dtype))
+        sparse_shapes.append(np.array([batch, width], dtype=np.int64))
+    dense_values = []
+    for key, dtype, shape, default in zip(dense_keys, Tdense, dense_shapes, dense_defaults):
+        dims = shape.as_list()
+        size = int(np.prod(dims, dtype=np.int64))
+        out = np.empty([batch] + dims, dtype=object if dtype is dtypes.string
+                       else dtype.as_numpy_dtype)
+        rows = out.reshape(batch, size)   # element-wise assignment, also for strings
+        for index, example in enumerate(examples):
+            found = _feature_values(example, key, dtype, index)
+            if found is None or (found.size == 0 and np.size(default)):
+                if np.size(default) == 0:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Name: <unknown>, Feature: {key} (data type: "
+                                    f"{_LIST_NAMES[_LIST_OF[dtype]]}) is required but could "
+                                    "not be found.")
+                rows[index, :] = np.reshape(default, [-1])
+                continue
+            if found.size != size:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Number of "
+                                f"{_LIST_NAMES[_LIST_OF[dtype]]} values != expected.  Values "
+                                f"size: {found.size} but output shape: {dims}")
+            rows[index, :] = found
+        dense_values.append(out)
+    outputs = sparse_indices + sparse_values + sparse_shapes + dense_values
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)

@@ -1,0 +1,358 @@
+"""torch kernels of the neural-network family (ops/nn.py); kernels/numpy/nn.py is the reference.
+
+NHWC tensors are never transposed: an NHWC tensor viewed as NCHW (`permute(0, 3, 1, 2)`) is
+torch's channels_last layout, which its CPU (oneDNN) and CUDA (cuDNN) convolutions and poolings
+take and return as is. Window geometry, attr checks and their error messages are the NumPy
+kernels' (`_conv_window`, `_pool_window`). TF's SAME padding puts the odd element after: where
+the two sides differ, the input is padded explicitly (torch pads both sides alike).
+The backprop kernels live in nn_grad.py.
+"""
+import torch
+import torch.nn.functional as F
+
+from tensorflux.kernels.numpy.nn import (_SELU_ALPHA, _SELU_SCALE, _channel_axis, _conv_window,
+                                         _invalid, _pool_window)
+from tensorflux.kernels.torch.library import DENSE, FLOATS, torch_kernel
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts and padding (also used by nn_grad.py)
+
+def nchw(x, data_format):
+    """`x` as torch's NCHW: a free view of NHWC data."""
+    return x.permute(0, 3, 1, 2) if data_format == "NHWC" else x
+
+
+def from_nchw(y, data_format):
+    return y.permute(0, 2, 3, 1) if data_format == "NHWC" else y
+
+
+def nhwc_shape(x, data_format):
+    n, a, b, c = tuple(x.shape)
+    return (n, b, c, a) if data_format == "NCHW" else (n, a, b, c)
+
+
+def empty_nchw(like, shape, data_format):
+    """An uninitialised NCHW tensor of NHWC `shape`, laid out as `data_format` (convolution
+    backprops need a tensor of the forward's input or filter shape; its values are unused)."""
+    n, h, w, c = shape
+    if data_format == "NHWC":
+        return like.new_empty((n, h, w, c)).permute(0, 3, 1, 2)
+    return like.new_empty((n, c, h, w))
+
+
+def symmetric(win):
+    return win.top == win.bottom and win.left == win.right
+
+
+def torch_padding(win):
+    """torch's padding for a window: its own where both sides agree, else 0 (padded before)."""
+    return (win.top, win.left) if symmetric(win) else (0, 0)
+
+
+def pad_nchw(x, win, value=0.0):
+    """`x` (NCHW) with the window's padding added, when torch cannot pad it itself."""
+    if symmetric(win):
+        return x
+    return F.pad(x, (win.left, win.right, win.top, win.bottom), value=value)
+
+
+def padded_shape(shape, win):
+    """The NHWC shape the kernel works on: padded when the padding is explicit."""
+    if symmetric(win):
+        return shape
+    n, h, w, c = shape
+    return (n, h + win.top + win.bottom, w + win.left + win.right, c)
+
+
+def crop_nchw(g, win):
+    """The gradient of the unpadded input from that of the explicitly padded one."""
+    if symmetric(win):
+        return g
+    return g[:, :, win.top:win.top + win.in_h, win.left:win.left + win.in_w]
+
+
+def conv_weight(filter, depthwise):
+    """TF's filter [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]) as torch's."""
+    if depthwise:
+        kh, kw, c, m = filter.shape
+        return filter.reshape(kh, kw, 1, c * m).permute(3, 2, 0, 1)
+    return filter.permute(3, 2, 0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Convolutions
+
+def _convolution(op, input, filter, strides, padding, data_format, dilations, explicit_paddings,
+                 depthwise):
+    win = _conv_window(op, nhwc_shape(input, data_format), tuple(filter.shape), strides,
+                       dilations, padding, explicit_paddings, data_format, depthwise)
+    x = pad_nchw(nchw(input, data_format), win)
+    groups = filter.shape[2] if depthwise else 1
+    y = F.conv2d(x, conv_weight(filter, depthwise), None, (win.sh, win.sw), torch_padding(win),
+                 (win.dh, win.dw), groups)
+    return from_nchw(y, data_format)
+
+
+@torch_kernel("Conv2D", types=DENSE, fresh=True)
+def conv2d(input, filter, *, strides, padding, data_format="NHWC", dilations=(1, 1, 1, 1),
+           explicit_paddings=()):
+    return _convolution("Conv2D", input, filter, strides, padding, data_format, dilations,
+                        explicit_paddings, depthwise=False)
+
+
+@torch_kernel("DepthwiseConv2dNative", types=DENSE, fresh=True)
+def depthwise_conv2d_native(input, filter, *, strides, padding, data_format="NHWC",
+                            dilations=(1, 1, 1, 1), explicit_paddings=()):
+    return _convolution("DepthwiseConv2dNative", input, filter, strides, padding, data_format,
+                        dilations, explicit_paddings, depthwise=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pooling
+
+def pool_geometry(op, shape, ksize, strides, padding, data_format):
+    """The _Window of a pooling over an input of NHWC `shape`, its kernel size and strides."""
+    win = _pool_window(op, shape, ksize, strides, padding, data_format)
+    return win, (win.kh, win.kw), (win.sh, win.sw)
+
+
+@torch_kernel("MaxPool", types=DENSE, fresh=True)
+def max_pool(input, *, ksize, strides, padding, data_format="NHWC"):
+    win, k, s = pool_geometry("MaxPool", nhwc_shape(input, data_format), ksize, strides,
+                              padding, data_format)
+    x = pad_nchw(nchw(input, data_format), win, float("-inf"))
+    return from_nchw(F.max_pool2d(x, k, s, torch_padding(win)), data_format)
+
+
+def window_counts(win, like):
+    """(out_h, out_w): how many unpadded elements each window covers, as a tensor like `like`."""
+    return torch.as_tensor(win.counts(), dtype=like.dtype, device=like.device)
+
+
+@torch_kernel("AvgPool", types=DENSE, fresh=True)
+def avg_pool(value, *, ksize, strides, padding, data_format="NHWC"):
+    """With SAME, a border window averages its unpadded elements only."""
+    win, k, s = pool_geometry("AvgPool", nhwc_shape(value, data_format), ksize, strides,
+                              padding, data_format)
+    x = nchw(value, data_format)
+    if symmetric(win):
+        y = F.avg_pool2d(x, k, s, torch_padding(win), count_include_pad=False)
+    else:
+        y = F.avg_pool2d(pad_nchw(x, win), k, s, 0, divisor_override=1)
+        y = y / window_counts(win, y)
+    return from_nchw(y, data_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# Local response normalization
+
+def _depth_window_sum(x, depth_radius):
+    """sum of x[..., d - r : d + r + 1] (clipped to the depth) for every d of the last axis."""
+    depth = x.shape[-1]
+    total = x.clone()
+    for shift in range(1, min(depth_radius, depth - 1) + 1):
+        total[..., shift:] += x[..., :-shift]
+        total[..., :-shift] += x[..., shift:]
+    return total
+
+
+def _lrn_norm(x, depth_radius, bias, alpha):
+    return _depth_window_sum(x * x, depth_radius).mul_(alpha).add_(bias)
+
+
+@torch_kernel("LRN", types=DENSE, fresh=True)
+def lrn(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
+    if input.dim() != 4:
+        raise _invalid(f"LRN: input must be 4-dimensional, got shape {list(input.shape)}")
+    return input * _lrn_norm(input, int(depth_radius), bias, alpha).pow_(-beta)
+
+
+@torch_kernel("LRNGrad", types=DENSE, fresh=True)
+def lrn_grad(input_grads, input_image, output_image, *, depth_radius=5, bias=1.0, alpha=1.0,
+             beta=0.5):
+    g, x, y = input_grads, input_image, output_image
+    if not (g.shape == x.shape == y.shape) or x.dim() != 4:
+        raise _invalid(f"LRNGrad: input_grads, input_image and output_image must be 4-dimensional"
+                       f" and of one shape, got {list(g.shape)}, {list(x.shape)}, "
+                       f"{list(y.shape)}")
+    norm = _lrn_norm(x, int(depth_radius), bias, alpha)
+    spread = _depth_window_sum(g * y / norm, int(depth_radius))
+    return g * norm.pow_(-beta) - (2 * alpha * beta) * x * spread
+
+
+# ---------------------------------------------------------------------------------------------
+# Softmax and cross entropy
+
+@torch_kernel("Softmax", types=FLOATS, fresh=True)
+def softmax(logits):
+    if logits.dim() < 1:
+        raise _invalid(f"Softmax: logits must have >= 1 dimension, got shape "
+                       f"{list(logits.shape)}")
+    return torch.softmax(logits, -1)
+
+
+@torch_kernel("LogSoftmax", types=FLOATS, fresh=True)
+def log_softmax(logits):
+    if logits.dim() < 1:
+        raise _invalid(f"LogSoftmax: logits must have >= 1 dimension, got shape "
+                       f"{list(logits.shape)}")
+    return torch.log_softmax(logits, -1)
+
+
+@torch_kernel("SoftmaxCrossEntropyWithLogits", types=FLOATS)
+def softmax_cross_entropy_with_logits(features, labels):
+    try:
+        x, y = torch.broadcast_tensors(features, labels)
+    except RuntimeError:
+        raise _invalid(f"SoftmaxCrossEntropyWithLogits: logits and labels must be broadcastable:"
+                       f" logits_size={list(features.shape)} labels_size="
+                       f"{list(labels.shape)}") from None
+    if x.dim() != 2:
+        raise _invalid(f"SoftmaxCrossEntropyWithLogits: logits and labels must be either "
+                       f"2-dimensional, or broadcast to be 2-dimensional, got {list(x.shape)}")
+    log_p = torch.log_softmax(x, -1)
+    loss = -(y * log_p).sum(-1)
+    return loss, log_p.exp_().sub_(y)
+
+
+def _float_features(op):
+    return op.inputs[0].dtype.base_dtype in FLOATS
+
+
+@torch_kernel("SparseSoftmaxCrossEntropyWithLogits", supports=_float_features)
+def sparse_softmax_cross_entropy_with_logits(features, labels):
+    x = features
+    if x.dim() != 2:
+        raise _invalid(f"SparseSoftmaxCrossEntropyWithLogits: logits must be 2-D, got shape "
+                       f"{list(x.shape)}")
+    if labels.dim() != 1 or labels.shape[0] != x.shape[0]:
+        raise _invalid(f"SparseSoftmaxCrossEntropyWithLogits: labels must be 1-D with the batch "
+                       f"size of logits: logits shape {list(x.shape)}, labels shape "
+                       f"{list(labels.shape)}")
+    classes = x.shape[1]
+    labels = labels.long()
+    valid = (labels >= 0) & (labels < classes)
+    if x.device.type == "cpu" and labels.numel() and not bool(valid.all()):
+        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+        shown = " ".join(str(int(v)) for v in labels[:20]) + (" ..." if labels.numel() > 20
+                                                               else "")
+        raise _invalid(f"Received a label value of {bad} which is outside the valid range of "
+                       f"[0, {classes}).  Label values: {shown}")
+    # On a GPU a bad label is not checked (that would wait for the device): its row is NaN,
+    # as TF's GPU kernel gives.
+    picked = labels.where(valid, 0).unsqueeze(1)
+    log_p = torch.log_softmax(x, -1)
+    loss = -log_p.gather(1, picked).squeeze(1)
+    backprop = log_p.exp_()
+    backprop.scatter_add_(1, picked, torch.full_like(picked, -1, dtype=x.dtype))
+    if x.device.type != "cpu":
+        nan = torch.tensor(float("nan"), dtype=x.dtype, device=x.device)
+        loss = loss.where(valid, nan)
+        backprop = backprop.where(valid.unsqueeze(1), nan)
+    return loss, backprop
+
+
+@torch_kernel("L2Loss", types=FLOATS, fresh=True)
+def l2_loss(t):
+    flat = t.reshape(-1)
+    wide = flat.float() if t.dtype == torch.float16 else flat
+    return (torch.dot(wide, wide) / 2).to(t.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bias
+
+@torch_kernel(("BiasAdd", "BiasAddV1"), inplace=(0,))
+def bias_add(value, bias, *, data_format="NHWC", out=None):
+    axis = _channel_axis("BiasAdd", value, data_format)
+    if bias.dim() != 1 or bias.shape[0] != value.shape[axis]:
+        raise _invalid(f"BiasAdd: bias must be 1-D with the size of value's channel dimension "
+                       f"({value.shape[axis]}), got shape {list(bias.shape)}")
+    return torch.add(value, bias.reshape((-1,) + (1,) * (value.dim() - 1 - axis)), out=out)
+
+
+@torch_kernel("BiasAddGrad", fresh=True)
+def bias_add_grad(out_backprop, *, data_format="NHWC"):
+    g = out_backprop
+    axis = _channel_axis("BiasAddGrad", g, data_format)
+    return g.sum(dim=tuple(a for a in range(g.dim()) if a != axis), dtype=g.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations and their gradients: `out=` lets the executor reuse a dying input
+
+@torch_kernel("Relu", inplace=(0,))
+def relu(features, out=None):
+    return torch.clamp_min(features, 0, out=out)
+
+
+@torch_kernel("ReluGrad", inplace=(0,))
+def relu_grad(gradients, features, out=None):
+    """gradients * (features > 0): a NaN gradient stays NaN, as TF multiplies by the mask."""
+    return torch.mul(gradients, features > 0, out=out)
+
+
+@torch_kernel("Relu6", inplace=(0,))
+def relu6(features, out=None):
+    return torch.clamp(features, 0, 6, out=out)
+
+
+@torch_kernel("Relu6Grad", inplace=(0,))
+def relu6_grad(gradients, features, out=None):
+    return torch.mul(gradients, (features > 0) & (features < 6), out=out)
+
+
+@torch_kernel("Elu", types=FLOATS, fresh=True)
+def elu(features):
+    return F.elu(features)
+
+
+@torch_kernel("EluGrad", types=FLOATS, fresh=True)
+def elu_grad(gradients, outputs):
+    return torch.where(outputs < 0, gradients * (outputs + 1), gradients)
+
+
+@torch_kernel("Selu", types=FLOATS, fresh=True)
+def selu(features):
+    return F.selu(features)
+
+
+@torch_kernel("SeluGrad", types=FLOATS, fresh=True)
+def selu_grad(gradients, outputs):
+    return torch.where(outputs < 0, gradients * (outputs + _SELU_SCALE * _SELU_ALPHA),
+                       gradients * _SELU_SCALE)
+
+
+@torch_kernel("Softplus", types=FLOATS, fresh=True)
+def softplus(features):
+    return torch.logaddexp(features, torch.zeros((), dtype=features.dtype,
+                                                 device=features.device))
+
+
+@torch_kernel("SoftplusGrad", types=FLOATS, fresh=True)
+def softplus_grad(gradients, features):
+    return gradients * torch.sigmoid(features)
+
+
+@torch_kernel("Softsign", types=FLOATS, fresh=True)
+def softsign(features):
+    return features / (1 + features.abs())
+
+
+@torch_kernel("SoftsignGrad", types=FLOATS, fresh=True)
+def softsign_grad(gradients, features):
+    return gradients / (1 + features.abs()).square_()
+
+
+@torch_kernel("LeakyRelu", types=FLOATS, fresh=True)
+def leaky_relu(features, *, alpha=0.2):
+    return torch.where(features > 0, features, features * alpha)
+
+
+@torch_kernel("LeakyReluGrad", types=FLOATS, fresh=True)
+def leaky_relu_grad(gradients, features, *, alpha=0.2):
+    return torch.where(features > 0, gradients, gradients * alpha)
+
+
+from tensorflux.kernels.torch import nn_grad  # noqa: E402,F401  (registers the backprops)

@@ -1,0 +1,120 @@
+"""torch kernels of the Apply* ops (ops/training_ops.py); kernels/numpy/training.py is the
+reference.
+
+Each updates the variable and its slots in place, in their storage: on the CPU a tensor sharing
+the NumPy array's memory, on a GPU the device tensor itself, so an update copies nothing. The
+hyper-parameters are host inputs, combined in the variable's dtype as the NumPy kernels do and
+passed to torch as Python numbers; slots updated by one formula (Adam's m and v, RMSProp's ms)
+go through torch's multi-tensor `_foreach` kernels in one call.
+"""
+import numpy as np
+import torch
+
+from tensorflux.framework import errors
+from tensorflux.kernels.torch.library import FLOATS, torch_kernel, variable_tensor
+from tensorflux.ops.training_ops import _SIGNATURES
+
+
+def _apply_kernel(op_type):
+    """Registers the decorated update as `op_type`'s kernel: scalars are host inputs."""
+    signature = _SIGNATURES[op_type]
+    scalars = tuple(i for i, (_, role) in enumerate(signature) if role in ("s", "step"))
+    return torch_kernel(op_type, types=FLOATS, context=True, host_inputs=scalars)
+
+
+def _operands(ctx, args):
+    """Refs as tensors, the gradient checked against the variable's shape, scalars as NumPy
+    scalars of the variable's dtype (InvalidArgumentError naming an input that does not fit)."""
+    signature = _SIGNATURES[ctx.op.type]
+    dtype = ctx.op.inputs[0].dtype.base_dtype.as_numpy_dtype
+    var = variable_tensor(args[0])
+    out = []
+    for (name, role), value in zip(signature, args):
+        if role in ("r", "g"):
+            value = variable_tensor(value) if role == "r" else value
+            if value.shape != var.shape:
+                raise errors.InvalidArgumentError(
+                    None, ctx.op, f"var and {name} do not have the same shape"
+                                  f"{list(var.shape)} {list(value.shape)}")
+        else:
+            value = np.asarray(value)
+            if value.ndim != 0:
+                raise errors.InvalidArgumentError(
+                    None, ctx.op, f"{name} is not a scalar: {list(value.shape)}")
+            value = value.astype(dtype)[()]
+        out.append(value)
+    return out
+
+
+@_apply_kernel("ApplyGradientDescent")
+def apply_gradient_descent(ctx, var, alpha, delta):
+    var, alpha, delta = _operands(ctx, (var, alpha, delta))
+    return var.sub_(delta, alpha=alpha.item())
+
+
+@_apply_kernel("ApplyMomentum")
+def apply_momentum(ctx, var, accum, lr, grad, momentum, *, use_nesterov=False):
+    var, accum, lr, grad, momentum = _operands(ctx, (var, accum, lr, grad, momentum))
+    accum.mul_(momentum.item()).add_(grad)
+    if use_nesterov:
+        return var.sub_(grad, alpha=lr.item()).sub_(accum, alpha=(momentum * lr).item())
+    return var.sub_(accum, alpha=lr.item())
+
+
+@_apply_kernel("ApplyAdam")
+def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, *,
+               use_nesterov=False):
+    var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad = _operands(
+        ctx, (var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad))
+    one = beta1.dtype.type(1)
+    alpha = (lr * np.sqrt(one - beta2_power) / (one - beta1_power)).item()
+    # m += (grad - m) * (1 - beta1); v += (grad**2 - v) * (1 - beta2)
+    torch._foreach_lerp_([m, v], [grad, grad * grad], [(one - beta1).item(),
+                                                       (one - beta2).item()])
+    denominator = v.sqrt().add_(epsilon.item())
+    if use_nesterov:
+        step = grad * (one - beta1).item()
+        step.add_(m, alpha=beta1.item())
+        return var.addcdiv_(step, denominator, value=-alpha)
+    return var.addcdiv_(m, denominator, value=-alpha)
+
+
+@_apply_kernel("ApplyAdagrad")
+def apply_adagrad(ctx, var, accum, lr, grad, *, update_slots=True):
+    var, accum, lr, grad = _operands(ctx, (var, accum, lr, grad))
+    if update_slots:
+        accum.addcmul_(grad, grad)
+    return var.addcmul_(grad, accum.rsqrt(), value=-lr.item())
+
+
+@_apply_kernel("ApplyAdadelta")
+def apply_adadelta(ctx, var, accum, accum_update, lr, rho, epsilon, grad):
+    var, accum, accum_update, lr, rho, epsilon, grad = _operands(
+        ctx, (var, accum, accum_update, lr, rho, epsilon, grad))
+    one_minus_rho = (rho.dtype.type(1) - rho).item()
+    accum.mul_(rho.item()).addcmul_(grad, grad, value=one_minus_rho)
+    update = (accum_update + epsilon.item()).sqrt_().mul_((accum + epsilon.item()).rsqrt_())
+    update.mul_(grad)
+    var.sub_(update, alpha=lr.item())
+    accum_update.mul_(rho.item()).addcmul_(update, update, value=one_minus_rho)
+    return var
+
+
+@_apply_kernel("ApplyRMSProp")
+def apply_rms_prop(ctx, var, ms, mom, lr, rho, momentum, epsilon, grad):
+    var, ms, mom, lr, rho, momentum, epsilon, grad = _operands(
+        ctx, (var, ms, mom, lr, rho, momentum, epsilon, grad))
+    ms.lerp_(grad * grad, (rho.dtype.type(1) - rho).item())
+    mom.mul_(momentum.item()).addcdiv_(grad, (ms + epsilon.item()).sqrt_(), value=lr.item())
+    return var.sub_(mom)
+
+
+@_apply_kernel("ApplyCenteredRMSProp")
+def apply_centered_rms_prop(ctx, var, mg, ms, mom, lr, rho, momentum, epsilon, grad):
+    var, mg, ms, mom, lr, rho, momentum, epsilon, grad = _operands(
+        ctx, (var, mg, ms, mom, lr, rho, momentum, epsilon, grad))
+    one_minus_rho = (rho.dtype.type(1) - rho).item()
+    torch._foreach_lerp_([ms, mg], [grad * grad, grad], one_minus_rho)
+    denominator = (ms - mg * mg).add_(epsilon.item())
+    mom.mul_(momentum.item()).addcmul_(grad, denominator.rsqrt_(), value=lr.item())
+    return var.sub_(mom)

@@ -1,1 +1,0 @@
-"""tf.summary: summary ops and FileWriter (public names only)."""

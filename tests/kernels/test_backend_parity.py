@@ -1,0 +1,401 @@
+"""Backend parity: every op with a torch kernel, run on the torch and the NumPy kernels with the
+same inputs, agrees within float tolerance.
+
+The cases are the op tables' (tests/ops/op_table.py, nn_table.py: one record per op type) plus
+the records below, which add sizes and layouts the speed work cares about (LeNet's shapes, odd
+sizes with strides 2 so SAME pads unevenly, NCHW) and the optimizer updates. Each case builds
+one graph and runs it in a session restricted to NumPy kernels and in one preferring torch,
+checking that the torch session did run the op on torch (or that torch declined it).
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensorflux as tf  # noqa: E402
+from tensorflux.kernels.torch import math as torch_math  # noqa: E402  (registers torch)
+from tensorflux.framework import registry  # noqa: E402
+from tensorflux.ops import training_ops  # noqa: E402
+from tensorflux.runtime import devices  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ops"))
+import nn_table  # noqa: E402,F401  (adds the nn records to op_table.RECORDS)
+from op_table import (FLOAT, REAL, RECORDS, Record, arg, build, case, make_inputs,  # noqa: E402
+                      raw)
+
+pytestmark = pytest.mark.torch
+
+
+# ---------------------------------------------------------------- records of this file
+def _out_shape(x_shape, f_shape, strides, padding, data_format="NHWC", depthwise=False):
+    h, w = (x_shape[2], x_shape[3]) if data_format == "NCHW" else (x_shape[1], x_shape[2])
+    sh, sw = (strides[2], strides[3]) if data_format == "NCHW" else (strides[1], strides[2])
+    if padding == "SAME":
+        oh, ow = -(-h // sh), -(-w // sw)
+    else:
+        oh, ow = (h - f_shape[0]) // sh + 1, (w - f_shape[1]) // sw + 1
+    c = f_shape[2] * f_shape[3] if depthwise else f_shape[3]
+    return (x_shape[0], c, oh, ow) if data_format == "NCHW" else (x_shape[0], oh, ow, c)
+
+
+# (input shape, filter shape, attrs): LeNet's layers, odd sizes with strides 2 (uneven SAME
+# padding on both sides), a 1x1 filter, NCHW.
+CONVS = [
+    ((4, 28, 28, 1), (5, 5, 1, 8), dict(strides=[1, 1, 1, 1], padding="SAME")),
+    ((4, 14, 14, 8), (5, 5, 8, 16), dict(strides=[1, 1, 1, 1], padding="SAME")),
+    ((3, 9, 7, 5), (3, 3, 5, 6), dict(strides=[1, 2, 2, 1], padding="SAME")),
+    ((3, 8, 8, 5), (3, 3, 5, 6), dict(strides=[1, 2, 2, 1], padding="SAME")),
+    ((3, 9, 7, 5), (4, 2, 5, 6), dict(strides=[1, 2, 1, 1], padding="SAME")),
+    ((3, 9, 7, 5), (3, 3, 5, 6), dict(strides=[1, 2, 2, 1], padding="VALID")),
+    ((2, 7, 7, 4), (1, 1, 4, 3), dict(strides=[1, 1, 1, 1], padding="VALID")),
+    ((3, 5, 9, 7), (3, 3, 5, 6), dict(strides=[1, 1, 2, 2], padding="SAME", data_format="NCHW")),
+    ((3, 5, 8, 8), (2, 2, 5, 6), dict(strides=[1, 1, 1, 1], padding="VALID",
+                                      data_format="NCHW")),
+]
+POOLS = [
+    ((4, 28, 28, 8), dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")),
+    ((3, 9, 7, 5), dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME")),
+    ((3, 8, 8, 5), dict(ksize=[1, 3, 3, 1], strides=[1, 2, 2, 1], padding="SAME")),
+    ((3, 9, 7, 5), dict(ksize=[1, 2, 3, 1], strides=[1, 1, 2, 1], padding="VALID")),
+    ((3, 5, 9, 7), dict(ksize=[1, 1, 3, 3], strides=[1, 1, 2, 2], padding="SAME",
+                        data_format="NCHW")),
+]
+
+EXTRA = []
+
+
+def extra(op_type, build_fn, cases, **options):
+    EXTRA.append(Record(op_type, "parity", build_fn, None, cases, **options))
+    return EXTRA[-1]
+
+
+extra("Conv2D", lambda x, w, **kw: tf.nn.conv2d(x, w, **kw),
+      [case(x, f, **kw) for x, f, kw in CONVS])
+extra("Conv2DBackpropInput",
+      lambda w, dy, input_sizes, **kw: tf.nn.conv2d_backprop_input(input_sizes, w, dy, **kw),
+      [case(f, _out_shape(x, f, **kw), input_sizes=list(x), **kw) for x, f, kw in CONVS])
+extra("Conv2DBackpropFilter",
+      lambda x, dy, filter_sizes, **kw: tf.nn.conv2d_backprop_filter(x, filter_sizes, dy, **kw),
+      [case(x, _out_shape(x, f, **kw), filter_sizes=list(f), **kw) for x, f, kw in CONVS],
+      rtol=1e-4)
+
+DEPTHWISE = [(x, (f[0], f[1], x[1] if kw.get("data_format") == "NCHW" else x[3], 2), kw)
+             for x, f, kw in CONVS[2:]]
+extra("DepthwiseConv2dNative", lambda x, w, **kw: tf.nn.depthwise_conv2d_native(x, w, **kw),
+      [case(x, f, **kw) for x, f, kw in DEPTHWISE])
+extra("DepthwiseConv2dNativeBackpropInput",
+      lambda w, dy, input_sizes, **kw: tf.nn.depthwise_conv2d_native_backprop_input(
+          input_sizes, w, dy, **kw),
+      [case(f, _out_shape(x, f, depthwise=True, **kw), input_sizes=list(x), **kw)
+       for x, f, kw in DEPTHWISE])
+extra("DepthwiseConv2dNativeBackpropFilter",
+      lambda x, dy, filter_sizes, **kw: tf.nn.depthwise_conv2d_native_backprop_filter(
+          x, filter_sizes, dy, **kw),
+      [case(x, _out_shape(x, f, depthwise=True, **kw), filter_sizes=list(f), **kw)
+       for x, f, kw in DEPTHWISE], rtol=1e-4)
+
+
+def _pool_grad(op_type, x, grad, data_format="NHWC", **kw):
+    pooled = tf.nn.max_pool(x, data_format=data_format, **kw)
+    return raw(op_type, x, pooled, grad, data_format=data_format, **kw)
+
+
+def _pooled_shape(x_shape, ksize, strides, padding, data_format="NHWC"):
+    if data_format == "NCHW":
+        window = (ksize[2], ksize[3], x_shape[1], x_shape[1])
+    else:
+        window = (ksize[1], ksize[2], x_shape[3], x_shape[3])
+    return _out_shape(x_shape, window, strides, padding, data_format)
+
+
+extra("MaxPool", lambda x, **kw: tf.nn.max_pool(x, **kw), [case(x, **kw) for x, kw in POOLS])
+extra("AvgPool", lambda x, **kw: tf.nn.avg_pool(x, **kw), [case(x, **kw) for x, kw in POOLS])
+extra("MaxPoolGrad", lambda x, g, **kw: _pool_grad("MaxPoolGrad", x, g, **kw),
+      [case(x, _pooled_shape(x, **kw), **kw) for x, kw in POOLS])
+extra("AvgPoolGrad",
+      lambda g, orig_input_shape, data_format="NHWC", **kw: raw(
+          "AvgPoolGrad", tf.constant(orig_input_shape, tf.int32), g, data_format=data_format,
+          **kw),
+      [case(_pooled_shape(x, **kw), orig_input_shape=list(x), **kw) for x, kw in POOLS])
+# Ties: MaxPoolGrad must route each window's gradient to its first maximum.
+TIES = [dict(ksize=[1, 3, 3, 1], strides=[1, 1, 1, 1], padding="SAME"),
+        dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")]
+TIED = extra("MaxPoolGrad", lambda x, g, **kw: _pool_grad("MaxPoolGrad", x, g, **kw),
+             [case(arg((2, 6, 6, 3), domain=(0, 2)), _pooled_shape((2, 6, 6, 3), **kw), **kw)
+              for kw in TIES])
+extra("BiasAdd", lambda x, b, **kw: tf.nn.bias_add(x, b, **kw),
+      [case((4, 6, 6, 5), (5,)), case((4, 5, 6, 6), (5,), data_format="NCHW"),
+       case((7, 3), (3,))], dtypes=REAL)
+extra("BiasAddGrad", lambda g, **kw: raw("BiasAddGrad", g, **kw),
+      [case((4, 6, 6, 5)), case((4, 5, 6, 6), data_format="NCHW"), case((7, 3))])
+extra("MatMul", lambda a, b, **kw: tf.matmul(a, b, **kw),
+      [case((50, 64), (64, 10)), case((64, 50), (64, 10), transpose_a=True),
+       case((50, 64), (10, 64), transpose_b=True)])
+extra("Mean", lambda x, **kw: tf.reduce_mean(x, **kw),
+      [case((4, 5), axis=0), case((4, 5), axis=[0, 1], keepdims=True), case((3,), axis=[])],
+      dtypes=REAL)
+extra("Sum", lambda x, **kw: tf.reduce_sum(x, **kw),
+      [case((4, 5), axis=1), case((2, 3, 4), axis=[0, 2], keepdims=True),
+       case((3, 2), axis=[])], dtypes=REAL)
+extra("Max", lambda x, **kw: tf.reduce_max(x, **kw), [case((4, 5), axis=1), case((0, 3), axis=0)],
+      dtypes=REAL)
+extra("Min", lambda x, **kw: tf.reduce_min(x, **kw), [case((4, 5), axis=0), case((0, 3), axis=0)],
+      dtypes=REAL)
+extra("Prod", lambda x, **kw: tf.reduce_prod(x, **kw), [case((3, 4), axis=[0, 1])])
+extra("ArgMax", lambda x, **kw: tf.argmax(x, **kw), [case((6, 5), axis=1)], dtypes=REAL)
+extra("ArgMin", lambda x, **kw: tf.argmin(x, **kw), [case((6, 5), axis=0)], dtypes=REAL)
+extra("FloorDiv", lambda x, y: tf.floordiv(x, y), [case((3, 4), (3, 4))], dtypes=REAL,
+      domain="nonzero")
+extra("FloorMod", lambda x, y: tf.floormod(x, y), [case((3, 4), (3, 4))], dtypes=REAL,
+      domain="nonzero")
+extra("TruncateDiv", lambda x, y: tf.truncatediv(x, y), [case((3, 4), (3, 4))],
+      dtypes=REAL, domain="nonzero")
+extra("TruncateMod", lambda x, y: tf.truncatemod(x, y), [case((3, 4), (3, 4))],
+      dtypes=REAL, domain="nonzero")
+extra("Div", lambda x, y: raw("Div", x, y), [case((3, 4), (4,))], dtypes=REAL,
+      domain="nonzero")
+extra("RealDiv", lambda x, y: raw("RealDiv", x, y), [case((3, 4), (3, 4))], dtypes=REAL,
+      domain="nonzero")
+extra("Sign", tf.sign, [case((3, 4))], dtypes=REAL, domain="with_nan")
+extra("Round", tf.round, [case((3, 4))], domain="halves")
+extra("Rint", tf.rint, [case((3, 4))], domain="halves")
+extra("Sigmoid", tf.sigmoid, [case((3, 4))], domain=(-30.0, 30.0))
+extra("L2Loss", tf.nn.l2_loss, [case((50, 10)), case(())])
+extra("LRNGrad", lambda g, x, **kw: raw(
+    "LRNGrad", g, x, raw("LRN", x, depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75),
+    depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75), [case((2, 3, 3, 7), (2, 3, 3, 7))])
+extra("BatchMatMulV2", lambda x, y, **kw: tf.matmul(x, y, **kw),
+      [case((2, 3, 4), (2, 4, 5)), case((2, 4, 3), (1, 5, 4), adjoint_a=True, adjoint_b=True)])
+extra("ClipByValue", lambda x, lo, hi: tf.clip_by_value(x, lo, hi),
+      [case((3, 4), (), ()), case((3, 4), (3, 4), (4,))], dtypes=REAL)
+extra("Switch", lambda x, p: tf.cond(p, lambda: x * 2.0, lambda: x - 1.0),
+      [case((3,), arg((), "bool", values=True)), case((3,), arg((), "bool", values=False))])
+
+
+RECORDS_BY_OP = {}
+for _rec in RECORDS + EXTRA:
+    RECORDS_BY_OP.setdefault(_rec.op_type, []).append(_rec)
+
+
+def _torch_op_types():
+    """The registered op types with a torch kernel (some kernels serve legacy op types that
+    no wrapper builds)."""
+    return sorted({t for (t, d, lib) in registry._KERNELS
+                   if lib == "torch" and d == "CPU" and t in registry.registered_op_types()})
+
+
+def _numpy_body(op_type):
+    """Whether the torch kernel is the NumPy kernel's own function (routing, host ops)."""
+    ours = registry.find_kernel(op_type, "CPU", "torch") or \
+        registry.find_kernel(op_type, "GPU", "torch")
+    theirs = registry.find_kernel(op_type, "CPU", "numpy")
+    return theirs is not None and ours.fn is theirs.fn
+
+
+# ---------------------------------------------------------------- running one case
+class _Libraries:
+    """Sessions created inside use only `names` (restored afterwards)."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def __enter__(self):
+        self.saved = devices.kernel_libraries()
+        devices.set_kernel_libraries(self.names)
+
+    def __exit__(self, *exc):
+        devices.set_kernel_libraries(self.saved)
+
+
+def _inputs(rec, c, dtype):
+    if rec is TIED:  # whole numbers 0..2: many equal maxima per window
+        x, g = make_inputs(rec, c, dtype)
+        return [np.round(x), g]
+    if rec.domain == "halves":
+        return [np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, 3.5, 0.3], [-0.7, 4.5, 1.0, 0.0]],
+                         dtype)]
+    if rec.domain == "with_nan":
+        x = np.array([[-2, 0, 3, 1], [4, -1, 0, 2], [1, 1, -3, 0]], dtype)
+        if x.dtype.kind == "f":
+            x[0, 1] = np.nan
+        return [x]
+    return make_inputs(rec, c, dtype)
+
+
+def _run(rec, c, values, libraries):
+    with tf.Graph().as_default() as graph:
+        feeds, outs = build(rec, c, values)
+        with _Libraries(libraries):
+            sess = tf.Session()
+        with sess:
+            got = sess.run(outs, dict(zip(feeds, values)))
+            libs = {s.op.type: s.library for plan in sess._plans.values() for s in plan.steps
+                    if not s.copy}
+    return got, libs, graph
+
+
+def _torch_takes(rec, c, values):
+    """Whether the built graph holds the op and its torch kernel accepts it (dtypes)."""
+    with tf.Graph().as_default() as graph:
+        build(rec, c, values)
+        ops = [op for op in graph.get_operations() if op.type == rec.op_type]
+        kern = registry.find_kernel(rec.op_type, "CPU", "torch")
+        return bool(ops) and all(kern.supports is None or kern.supports(op) for op in ops)
+
+
+def _compare(got, expected, rtol, atol):
+    for g, e in zip(got, expected):
+        g, e = np.asarray(g), np.asarray(e)
+        assert g.dtype == e.dtype and g.shape == e.shape, (g.dtype, g.shape, e.dtype, e.shape)
+        if g.dtype.kind == "f":
+            scale = max(float(np.nanmax(np.abs(e))), 1.0) if e.size else 1.0
+            np.testing.assert_allclose(g, e, rtol=rtol, atol=atol * scale, equal_nan=True)
+        else:
+            np.testing.assert_array_equal(g, e)
+
+
+def _items():
+    items = []
+    for op_type in _torch_op_types():
+        for rec in RECORDS_BY_OP.get(op_type, []):
+            for i in range(len(rec.cases)):
+                for dtype in rec.dtypes:
+                    items.append((rec, i, dtype))
+    return items
+
+
+ITEMS = _items()
+
+
+@pytest.mark.parametrize("rec,case_index,dtype", ITEMS,
+                         ids=[f"{r.op_type}-{r.family}-{i}-{d}" for r, i, d in ITEMS])
+def test_torch_matches_numpy(rec, case_index, dtype):
+    c = rec.cases[case_index]
+    values = _inputs(rec, c, dtype)
+    expected, numpy_libs, _ = _run(rec, c, values, ["numpy"])
+    got, torch_libs, _ = _run(rec, c, values, ["torch", "numpy"])
+    assert set(numpy_libs.values()) <= {"numpy"}
+    if _torch_takes(rec, c, values):
+        assert torch_libs.get(rec.op_type) == "torch", torch_libs
+    tight = dtype == "float64"
+    _compare(got, expected, rtol=max(rec.rtol, 1e-7 if tight else 2e-5),
+             atol=1e-9 if tight else 1e-5)
+
+
+def test_every_torch_kernel_has_a_parity_case():
+    covered = set(RECORDS_BY_OP) | {name.replace("Nesterov", "") for name in APPLY}
+    missing = [t for t in _torch_op_types() if t not in covered and not _numpy_body(t)]
+    assert not missing, f"torch kernels without a parity record: {missing}"
+
+
+# ---------------------------------------------------------------- in-place variants
+def _inplace_kernels():
+    return sorted((t, k) for (t, d, lib), k in registry._KERNELS.items()
+                  if lib == "torch" and d == "CPU" and k.inplace)
+
+
+@pytest.mark.parametrize("op_type", [t for t, _ in _inplace_kernels()])
+def test_inplace_variant_writes_the_same_result_into_its_input(op_type):
+    kern = registry.find_kernel(op_type, "CPU", "torch")
+    rng = np.random.default_rng(1)
+    dtype = np.bool_ if op_type.startswith("Logical") else np.float32
+    arity = 1 if op_type in ("Relu", "Relu6") or op_type in torch_math.UNARY else 2
+    shape = (3, 4)
+    arrays = [rng.uniform(0.5, 2.0, shape).astype(dtype) if dtype != np.bool_ else
+              rng.integers(0, 2, shape).astype(bool) for _ in range(arity)]
+    if op_type in ("BiasAdd", "BiasAddV1"):
+        arrays[1] = arrays[1][0]
+    if op_type == "Acosh":
+        arrays[0] += 1
+    elif op_type in ("Asin", "Acos", "Atanh"):
+        arrays[0] /= 3
+    inputs = [torch.from_numpy(a.copy()) for a in arrays]
+    expected = kern.fn(*[torch.from_numpy(a.copy()) for a in arrays])
+    for index in kern.inplace:
+        if inputs[index].shape != expected.shape or inputs[index].dtype != expected.dtype:
+            continue
+        target = [t.clone() for t in inputs]
+        result = kern.fn(*target, out=target[index])
+        assert result.data_ptr() == target[index].data_ptr()
+        np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- optimizer updates
+def _apply(name, var, slots, grad):
+    def f(value):
+        return tf.constant(value, var.dtype.base_dtype)
+
+    ops = {
+        "ApplyGradientDescent": lambda: training_ops.apply_gradient_descent(var, f(0.1), grad),
+        "ApplyMomentum": lambda: training_ops.apply_momentum(var, slots[0], f(0.1), grad,
+                                                             f(0.9)),
+        "ApplyMomentumNesterov": lambda: training_ops.apply_momentum(
+            var, slots[0], f(0.1), grad, f(0.9), use_nesterov=True),
+        "ApplyAdam": lambda: training_ops.apply_adam(var, slots[0], slots[1], f(0.9 ** 3),
+                                                     f(0.999 ** 3), f(0.01), f(0.9), f(0.999),
+                                                     f(1e-8), grad),
+        "ApplyAdamNesterov": lambda: training_ops.apply_adam(
+            var, slots[0], slots[1], f(0.9 ** 3), f(0.999 ** 3), f(0.01), f(0.9), f(0.999),
+            f(1e-8), grad, use_nesterov=True),
+        "ApplyAdagrad": lambda: training_ops.apply_adagrad(var, slots[0], f(0.1), grad),
+        "ApplyAdadelta": lambda: training_ops.apply_adadelta(var, slots[0], slots[1], f(1.0),
+                                                             f(0.95), f(1e-6), grad),
+        "ApplyRMSProp": lambda: training_ops.apply_rms_prop(var, slots[0], slots[1], f(0.01),
+                                                            f(0.9), f(0.5), f(1e-10), grad),
+        "ApplyCenteredRMSProp": lambda: training_ops.apply_centered_rms_prop(
+            var, slots[0], slots[1], slots[2], f(0.01), f(0.9), f(0.5), f(1e-3), grad),
+    }
+    return ops[name]()
+
+
+APPLY = ["ApplyGradientDescent", "ApplyMomentum", "ApplyMomentumNesterov", "ApplyAdam",
+         "ApplyAdamNesterov", "ApplyAdagrad", "ApplyAdadelta", "ApplyRMSProp",
+         "ApplyCenteredRMSProp"]
+
+
+def _run_updates(name, dtype, libraries):
+    rng = np.random.default_rng(2)
+    start = rng.standard_normal((5, 3)).astype(dtype)
+    grads = [rng.standard_normal((5, 3)).astype(dtype) for _ in range(3)]
+    with tf.Graph().as_default():
+        var = tf.Variable(start)
+        slots = [tf.Variable(np.full((5, 3), 0.1, dtype)) for _ in range(3)]
+        grad = tf.placeholder(dtype, (5, 3))
+        update = _apply(name, var, slots, grad)
+        with _Libraries(libraries):
+            sess = tf.Session()
+        with sess:
+            sess.run(tf.global_variables_initializer())
+            for g in grads:
+                sess.run(update.op, {grad: g})
+            steps = [s for plan in sess._plans.values() for s in plan.steps
+                     if s.op is update.op and not s.copy]
+            return sess.run([var] + slots), steps[0].library
+
+
+@pytest.mark.parametrize("dtype", FLOAT)
+@pytest.mark.parametrize("name", APPLY)
+def test_optimizer_update_matches_numpy(name, dtype):
+    expected, numpy_lib = _run_updates(name, dtype, ["numpy"])
+    got, torch_lib = _run_updates(name, dtype, ["torch", "numpy"])
+    assert (numpy_lib, torch_lib) == ("numpy", "torch")
+    _compare(got, expected, rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+
+
+def test_optimizer_update_writes_the_variables_numpy_storage_in_place():
+    with tf.Graph().as_default():
+        var = tf.Variable(np.ones((4, 2), np.float32))
+        update = training_ops.apply_gradient_descent(var, tf.constant(0.5),
+                                                     tf.constant(np.ones((4, 2), np.float32)))
+        with _Libraries(["torch", "numpy"]):
+            sess = tf.Session()
+        with sess:
+            sess.run(var.initializer)
+            storage = next(iter(sess._resources.variables.values()))
+            sess.run(update.op)
+            assert isinstance(storage, np.ndarray)
+            assert next(iter(sess._resources.variables.values())) is storage
+            np.testing.assert_array_equal(storage, np.full((4, 2), 0.5, np.float32))
