@@ -216,7 +216,13 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
         kind = collection.WhichOneof("kind")
         if kind == "node_list":
             for name in collection.node_list.value:
-                graph.add_to_collection(key, graph.as_graph_element(_prefixed(name, scope)))
+                try:
+                    element = graph.as_graph_element(_prefixed(name, scope))
+                except (KeyError, ValueError):
+                    _logger.info("Collection %r names %s, which is not in the graph; left out",
+                                 key, name)
+                    continue
+                graph.add_to_collection(key, element)
         elif kind == "bytes_list" and key in VARIABLE_COLLECTIONS:
             for data in collection.bytes_list.value:
                 definition = protos.VariableDef.FromString(data)

@@ -88,6 +88,30 @@ class Dimension:
         return "?" if self._value is None else str(self._value)
 
 
+class KnownDimension(int):
+    """A known size read from a TensorShape: an int that also answers TF1's Dimension API
+    (`shape[1].value`, `merge_with`), so both `shape[1] * 2` and `shape[1].value` work.
+    Unknown sizes read as None."""
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return int(self)
+
+    def is_compatible_with(self, other):
+        return Dimension(int(self)).is_compatible_with(other)
+
+    def merge_with(self, other):
+        return Dimension(int(self)).merge_with(other)
+
+    def __repr__(self):
+        return f"Dimension({int(self)})"
+
+    def __str__(self):
+        return str(int(self))
+
+
 def as_dimension(value):
     return value if isinstance(value, Dimension) else Dimension(value)
 
@@ -139,7 +163,8 @@ class TensorShape:
             return unknown_shape() if isinstance(key, slice) else Dimension(None)
         if isinstance(key, slice):
             return TensorShape(self._dims[key])
-        return self._dims[key].value
+        value = self._dims[key].value
+        return None if value is None else KnownDimension(value)
 
     def is_fully_defined(self):
         return self._dims is not None and all(d.value is not None for d in self._dims)

@@ -4,7 +4,8 @@ import numbers
 import numpy as np
 
 from tensorflux.framework import dtypes
-from tensorflux.framework.graph import get_default_graph, register_tensor_conversion_function
+from tensorflux.framework.graph import (Tensor, convert_to_tensor, get_default_graph,
+                                        register_tensor_conversion_function)
 from tensorflux.framework.registry import register_op, kernel, not_differentiable
 from tensorflux.framework.shapes import TensorShape
 
@@ -116,7 +117,29 @@ def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
     return op.outputs[0]
 
 
+def _holds_tensor(value):
+    if isinstance(value, (list, tuple)):
+        return any(_holds_tensor(v) for v in value)
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_element")
+
+
+def _pack(value, dtype, name):
+    """A nested list mixing tensors and numbers becomes a Pack of its elements, as TF1."""
+    from tensorflux.ops.array import stack
+    if not isinstance(value, (list, tuple)):
+        return convert_to_tensor(value, dtype=dtype)
+    if not value:
+        raise ValueError("Cannot pack an empty list that holds tensors")
+    parts = [_pack(v, dtype, None) for v in value]
+    target = dtype or next(p.dtype.base_dtype for p in parts if p.op.type != "Const")
+    parts = [p if p.dtype.base_dtype == target else convert_to_tensor(v, dtype=target)
+             for p, v in zip(parts, value)]
+    return stack(parts, name=name or "packed")
+
+
 def _constant_conversion(value, dtype, name, as_ref):
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _pack(value, dtype, name)
     return constant(value, dtype, name=name or "Const")
 
 

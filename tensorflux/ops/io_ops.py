@@ -4,7 +4,8 @@ A Saver (training/saver.py) is built from them, so its save and restore are grap
 MetaGraphDef can carry, and a `.meta` file restores in a fresh program as in TF.
 """
 from tensorflux.framework import dtypes
-from tensorflux.framework.graph import convert_to_tensor
+from tensorflux.framework.dtypes import as_dtype
+from tensorflux.framework.graph import convert_to_tensor, get_default_graph
 from tensorflux.framework.registry import not_differentiable, register_op
 from tensorflux.framework.shapes import unknown_shape
 from tensorflux.ops.op_util import apply_op
@@ -27,20 +28,25 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, name=None):
     """An op writing `tensors` under `tensor_names` to the checkpoint `prefix`.
 
     shape_and_slices: "" for each whole tensor (slices of partitioned variables are not
-    supported). Returns the Operation; it has no outputs.
+    supported). As TF's op wrappers, the op is named by a name scope that also holds the
+    constants made from Python arguments (`SaveV2/tensor_names`). Returns the Operation.
     """
     tensors = [convert_to_tensor(t) for t in tensors]
-    inputs = [_string_tensor(prefix, "prefix"), _string_tensor(tensor_names, "tensor_names"),
-              _string_tensor(shape_and_slices, "shape_and_slices")] + tensors
-    return apply_op("SaveV2", inputs, {"dtypes": [t.dtype.base_dtype for t in tensors]},
-                    name or "SaveV2")
+    with get_default_graph().name_scope(name or "SaveV2") as scope:
+        inputs = [_string_tensor(prefix, "prefix"),
+                  _string_tensor(tensor_names, "tensor_names"),
+                  _string_tensor(shape_and_slices, "shape_and_slices")] + tensors
+        return apply_op("SaveV2", inputs, {"dtypes": [t.dtype.base_dtype for t in tensors]},
+                        scope)
 
 
 def restore_v2(prefix, tensor_names, shape_and_slices, dtypes, name=None):
-    """An op reading `tensor_names` from the checkpoint `prefix`; one output per dtype."""
-    from tensorflux.framework.dtypes import as_dtype
-    inputs = [_string_tensor(prefix, "prefix"), _string_tensor(tensor_names, "tensor_names"),
-              _string_tensor(shape_and_slices, "shape_and_slices")]
-    result = apply_op("RestoreV2", inputs, {"dtypes": [as_dtype(d).base_dtype for d in dtypes]},
-                      name or "RestoreV2")
+    """An op reading `tensor_names` from the checkpoint `prefix`: a list of tensors, one per
+    dtype, of unknown static shape."""
+    with get_default_graph().name_scope(name or "RestoreV2") as scope:
+        inputs = [_string_tensor(prefix, "prefix"),
+                  _string_tensor(tensor_names, "tensor_names"),
+                  _string_tensor(shape_and_slices, "shape_and_slices")]
+        result = apply_op("RestoreV2", inputs,
+                          {"dtypes": [as_dtype(d).base_dtype for d in dtypes]}, scope)
     return [result] if len(dtypes) == 1 else list(result)

@@ -620,11 +620,12 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
-    """min(max(t, lo), hi) elementwise; lo and hi broadcast to t's shape."""
+    """max(min(t, hi), lo) elementwise (lo wins when lo > hi, as TF); lo and hi broadcast to
+    t's shape."""
     with get_default_graph().name_scope(name or "clip_by_value") as scope:
         t = convert_to_tensor(t, name="t")
-        lower = maximum(t, clip_value_min)
-        result = minimum(lower, clip_value_max, name=scope[:-1] + "/")
+        upper = minimum(t, clip_value_max)
+        result = maximum(upper, clip_value_min, name=scope[:-1] + "/")
         if t.shape.is_fully_defined() and not result.shape.is_compatible_with(t.shape):
             raise ValueError(f"clip_by_value: clip values broadcast the shape {t.shape} of t "
                              f"to {result.shape}")

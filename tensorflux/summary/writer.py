@@ -5,15 +5,26 @@ queue blocks the caller); a background thread appends events to the file and flu
 least every `flush_secs` seconds. `flush()` waits until every queued event is on disk.
 The file layer (naming, the file_version record, TFRecord framing) is formats/events.py.
 """
+import atexit
 import os
 import queue
 import threading
 import time
+import weakref
 
 from tensorflux.formats import events, protos
 from tensorflux.framework.graph import Graph
 
 _STOP = object()
+# Writers still open at exit are closed then, so a program that forgets close() keeps its
+# last events (the writer thread is a daemon and would otherwise die with them queued).
+_open_writers = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers():
+    for writer in list(_open_writers):
+        writer.close()
 
 
 class _WriterThread(threading.Thread):
@@ -85,6 +96,7 @@ class FileWriter:
         self._thread = _WriterThread(self._queue, self._file, self._flush_secs)
         self._thread.start()
         self._closed = False
+        _open_writers.add(self)
 
     def get_logdir(self):
         return self._logdir
@@ -184,6 +196,7 @@ class FileWriter:
         if self._closed:
             return
         self._closed = True
+        _open_writers.discard(self)
         self._queue.put(_STOP)
         self._thread.join()
         try:

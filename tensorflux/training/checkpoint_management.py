@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from tensorflux.formats import bundle, protos
-from tensorflux.framework import dtypes, errors
+from tensorflux.framework import dtypes
 
 _logger = logging.getLogger("tensorflux")
 

@@ -136,10 +136,10 @@ class Saver:
                 self._is_empty = True
                 return
             raise ValueError("No variables to save")
-        with graph.name_scope(self._name or "save") as scope:
-            self.saver_def = self._build_ops(graph, scope, names)
+        with graph.name_scope(self._name or "save"):
+            self.saver_def = self._build_ops(graph, names)
 
-    def _build_ops(self, graph, scope, names):
+    def _build_ops(self, graph, names):
         ordered = sorted(names.items())
         with graph.name_scope("filename") as filename_scope:
             default = constant(self._filename or "model", name="input")
@@ -149,23 +149,13 @@ class Saver:
         filename = apply_op("PlaceholderWithDefault", [filename],
                             {"dtype": dtypes.string, "shape": _scalar()}, "Const")
         tensor_names = [name for name, _ in ordered]
+        slices = [""] * len(ordered)
         variables = [op.outputs[0] for _, op in ordered]
-        with graph.name_scope("SaveV2") as save_scope:
-            save = apply_op("SaveV2", [filename, constant(tensor_names, name="tensor_names"),
-                                       constant([""] * len(ordered), name="shape_and_slices")]
-                            + variables,
-                            {"dtypes": [v.dtype.base_dtype for v in variables]},
-                            save_scope[:-1] + "/")
+        save = io_ops.save_v2(filename, tensor_names, slices, variables)
         with graph.control_dependencies([save]):
             save_tensor = array.identity(filename, name="control_dependency")
-        with graph.name_scope("RestoreV2") as restore_scope:
-            restored = apply_op("RestoreV2", [filename,
-                                              constant(tensor_names, name="tensor_names"),
-                                              constant([""] * len(ordered),
-                                                       name="shape_and_slices")],
-                                {"dtypes": [v.dtype.base_dtype for v in variables]},
-                                restore_scope[:-1] + "/")
-        restored = [restored] if isinstance(restored, Tensor) else list(restored)
+        restored = io_ops.restore_v2(filename, tensor_names, slices,
+                                     [v.dtype.base_dtype for v in variables])
         assigns = []
         for variable, value in zip(variables, restored):
             shape = variable.shape

@@ -1,0 +1,367 @@
+"""Benchmarks: the same TF1-API workloads under tensorflux, TF1 and PyTorch eager, side by side.
+
+    python bench/run.py [--quick] [--only NAME...] [--repeats N] [--json out.json]
+
+Backends, each in its own process (bench/worker.py), run one after another:
+  tfx-numpy    tensorflux with its NumPy kernels (TENSORFLUX_KERNELS=numpy)
+  tfx-torch    tensorflux with its default kernel libraries (torch first, NumPy otherwise)
+  tf1          TensorFlow's compat.v1 graph mode, run by --tf-python (skipped when absent)
+  torch-eager  an equivalent PyTorch eager program (skipped when torch is missing)
+All get the same thread count (--threads, default all cores): OMP/OpenBLAS/MKL variables,
+the sessions' intra- and inter-op pools, torch.set_num_threads.
+
+Prints warmup-excluded medians with their interquartile range, and the ratio to TF1 (TF1's
+median / the backend's: above 1 is faster than TF1). See docs/benchmarks.md.
+"""
+import argparse
+import json
+import os
+import platform
+import queue
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import importlib.util
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(BENCH_DIR)
+sys.path.insert(0, BENCH_DIR)
+
+import workloads  # noqa: E402  (needs BENCH_DIR on the path)
+from worker import PREFIX  # noqa: E402
+
+DEFAULT_TF_PYTHON = "/tmp/tfvenv/bin/python"
+REFERENCE = "tf1"
+
+# name, description, framework the worker runs, TENSORFLUX_KERNELS (None: leave it unset)
+BACKENDS = (
+    ("tfx-numpy", "tensorflux, NumPy kernels", "tensorflux", "numpy"),
+    ("tfx-torch", "tensorflux, default kernels (torch first)", "tensorflux", None),
+    ("tf1", "TensorFlow compat.v1 graph mode", "tf1", None),
+    ("torch-eager", "PyTorch eager, equivalent nn.Module/functional code", "torch", None),
+)
+BACKEND_NAMES = [b[0] for b in BACKENDS]
+
+# Run lengths: --quick is meant to take a couple of minutes on a 2-core machine, the full run
+# under half an hour. budget is the seconds of timed runs per workload and backend after which
+# sampling stops (with at least 3 samples).
+MODES = {
+    "quick": {"repeats": 5, "warmup": 2, "budget": 4.0, "timeout": 120.0},
+    "full": {"repeats": 20, "warmup": 3, "budget": 25.0, "timeout": 300.0},
+}
+
+
+# ---- the machine ----
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def cpu_model():
+    for line in _read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def load_average():
+    parts = _read("/proc/loadavg").split()
+    return [float(p) for p in parts[:3]] if parts else list(os.getloadavg())
+
+
+def machine_description():
+    mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": round(mem_kb / 2 ** 20, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_start": load_average(),
+    }
+
+
+# ---- running one backend ----
+class WorkerProcess:
+    """A worker subprocess whose `@@bench` lines arrive on a queue (None when it exits)."""
+
+    def __init__(self, command, env):
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     env=env, text=True, cwd=REPO_ROOT, start_new_session=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.startswith(PREFIX):
+                self.lines.put(json.loads(line[len(PREFIX):]))
+        self.lines.put(None)
+
+    def next(self, timeout):
+        return self.lines.get(timeout=timeout)
+
+    def stderr_tail(self, chars=1500):
+        self.stderr.seek(0)
+        return self.stderr.read()[-chars:].strip()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def worker_env(kernels, threads):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (REPO_ROOT, env.get("PYTHONPATH")) if p)
+    env.pop("TENSORFLUX_KERNELS", None)
+    if kernels:
+        env["TENSORFLUX_KERNELS"] = kernels
+    return env
+
+
+def run_backend(python, framework, kernels, names, settings, log):
+    """Runs `names` in worker processes; returns (hello record or None, {name: record}).
+
+    A worker that crashes or hangs on a workload is killed, that workload is recorded as failed
+    and a fresh worker carries on with the rest.
+    """
+    results, hello, remaining = {}, None, list(names)
+    while remaining:
+        command = [python, os.path.join(BENCH_DIR, "worker.py"), "--framework", framework,
+                   "--workloads", ",".join(remaining), "--threads", str(settings["threads"]),
+                   "--repeats", str(settings["repeats"]), "--warmup", str(settings["warmup"]),
+                   "--budget", str(settings["budget"])]
+        worker = WorkerProcess(command, worker_env(kernels, settings["threads"]))
+        current = None
+        try:
+            while True:
+                try:
+                    record = worker.next(settings["timeout"])
+                except queue.Empty:
+                    failure = f"timed out after {settings['timeout']:.0f} s"
+                    break
+                if record is None:
+                    worker.proc.wait()
+                    failure = (f"worker exited with status {worker.proc.returncode}: "
+                               f"{worker.stderr_tail()}")
+                    break
+                event = record.pop("event")
+                if event == "unavailable":
+                    return {"unavailable": record["reason"]}, results
+                if event == "hello":
+                    hello = record
+                elif event == "start":
+                    current = record["name"]
+                elif event in ("result", "error"):
+                    results[record["name"]] = record
+                    remaining.remove(record["name"])
+                    log(record)
+                    current = None
+                    if not remaining:
+                        failure = None
+                        break
+        finally:
+            worker.stop()
+        if failure is None:
+            break
+        if current is None:  # died before starting a workload: nothing more will work
+            for name in remaining:
+                results[name] = {"name": name, "error": failure}
+            return hello or {"unavailable": failure}, results
+        results[current] = {"name": current, "error": failure}
+        log(results[current])
+        remaining.remove(current)
+    return hello, results
+
+
+# ---- statistics and report ----
+def summarize(samples):
+    ordered = sorted(samples)
+    if len(ordered) >= 2:
+        q25, _, q75 = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        q25 = q75 = ordered[0]
+    return {"median_s": statistics.median(ordered), "q25_s": q25, "q75_s": q75,
+            "iqr_s": q75 - q25, "n": len(ordered)}
+
+
+def scale(unit):
+    return 1e6 if unit == "us" else 1e3
+
+
+def format_cell(entry, unit):
+    if entry is None:
+        return "-"
+    if "error" in entry:
+        return "FAILED"
+    factor = scale(unit)
+    text = f"{entry['median_s'] * factor:.4g} ±{entry['iqr_s'] * factor:.2g}"
+    ratio = entry.get("ratio_to_tf1")
+    return text + (f" ({ratio:.2f}x)" if ratio is not None else "")
+
+
+def table(report, backends):
+    header = ["workload", "unit"] + backends
+    rows = []
+    for name, per_backend in report["results"].items():
+        unit = workloads.BY_NAME[name].unit
+        rows.append([name, unit] + [format_cell(per_backend.get(b), unit) for b in backends])
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
+             for row in [header] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def describe(report):
+    m, s = report["machine"], report["settings"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}",
+             f"load average (1/5/15 min): start {m['load_average_start']}, "
+             f"end {m['load_average_end']}",
+             f"threads: {s['threads']} per backend (intra-op and inter-op pools, "
+             f"OMP/OpenBLAS/MKL, torch.set_num_threads)",
+             f"mode: {s['mode']}, up to {s['repeats']} timed samples after up to "
+             f"{s['warmup']} warmup runs, sampling stops after {s['budget']:.0f} s "
+             f"(at least 3 samples); wall time {report['wall_s']:.0f} s"]
+    for name, info in report["backends"].items():
+        if info.get("skipped"):
+            lines.append(f"{name}: skipped: {info['skipped']}")
+            continue
+        versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
+        extra = ""
+        if info.get("kernel_libraries"):
+            extra += f"; kernel libraries {info['kernel_libraries']}"
+        if info.get("torch_threads"):
+            extra += f"; torch threads {info['torch_threads']}"
+        lines.append(f"{name}: {info['description']} ({versions}{extra})")
+    return "\n".join(lines)
+
+
+def failures(report):
+    lines = []
+    for name, per_backend in report["results"].items():
+        for backend, entry in per_backend.items():
+            if "error" in entry:
+                message = " | ".join(line.strip() for line in entry["error"].splitlines())
+                lines.append(f"{name} on {backend}: {message[:400]}")
+    return lines
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Run the TF1-API workloads under tensorflux, TF1 and PyTorch eager.")
+    parser.add_argument("--quick", action="store_true",
+                        help="few repeats, short budgets, no VGG16 (a couple of minutes)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=list(workloads.BY_NAME),
+                        help="run only these workloads: " + ", ".join(workloads.BY_NAME))
+    parser.add_argument("--backends", nargs="+", metavar="NAME", choices=BACKEND_NAMES,
+                        default=BACKEND_NAMES, help="backends to run: " + ", ".join(BACKEND_NAMES))
+    parser.add_argument("--repeats", type=int, help="timed samples per workload and backend")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads for every backend (default: all cores)")
+    parser.add_argument("--tf-python", default=DEFAULT_TF_PYTHON,
+                        help="python with TensorFlow installed (default %(default)s)")
+    parser.add_argument("--timeout", type=float,
+                        help="seconds one workload may run in one backend before it is killed")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    settings = dict(MODES[mode], mode=mode, threads=args.threads)
+    if args.repeats:
+        settings["repeats"] = args.repeats
+    if args.timeout:
+        settings["timeout"] = args.timeout
+    if args.only:
+        names = [w.name for w in workloads.WORKLOADS if w.name in args.only]
+    else:
+        names = [w.name for w in workloads.WORKLOADS if not (args.quick and w.skip_quick)]
+
+    started = time.time()
+    report = {"machine": machine_description(), "settings": settings, "backends": {},
+              "results": {name: {} for name in names}}
+    torch_installed = importlib.util.find_spec("torch") is not None
+    for backend, description, framework, kernels in BACKENDS:
+        if backend not in args.backends:
+            continue
+        info = report["backends"][backend] = {"description": description}
+        python = args.tf_python if framework == "tf1" else sys.executable
+        if framework == "tf1" and not os.access(python, os.X_OK):
+            info["skipped"] = f"no TensorFlow python at {python} (see --tf-python)"
+        elif framework != "tf1" and kernels is None and not torch_installed:
+            info["skipped"] = "torch is not installed"
+        if info.get("skipped"):
+            print(f"[{backend}] skipped: {info['skipped']}", file=sys.stderr)
+            continue
+
+        def log(record, backend=backend):
+            if "error" in record:
+                message = " | ".join(record["error"].splitlines())[:200]
+                print(f"[{backend}] {record['name']}: FAILED: {message}", file=sys.stderr)
+            else:
+                unit = workloads.BY_NAME[record["name"]].unit
+                median = statistics.median(record["samples"]) * scale(unit)
+                print(f"[{backend}] {record['name']}: {median:.4g} {unit} "
+                      f"(n={len(record['samples'])})", file=sys.stderr)
+
+        hello, results = run_backend(python, framework, kernels, names, settings, log)
+        if hello and "unavailable" in hello:
+            info["skipped"] = hello["unavailable"]
+            print(f"[{backend}] skipped: {info['skipped']}", file=sys.stderr)
+        elif hello:
+            info["versions"] = hello
+        for name, record in results.items():
+            if "error" in record:
+                report["results"][name][backend] = {"error": record["error"],
+                                                    "traceback": record.get("traceback")}
+                continue
+            entry = summarize(record["samples"])
+            entry.update(samples_s=record["samples"], warmup_runs=record["warmup_runs"],
+                         first_run_s=record["first_run_s"])
+            report["results"][name][backend] = entry
+            for key in ("kernel_libraries", "torch_threads"):
+                if key in record.get("session", {}):
+                    info[key] = record["session"][key]
+
+    for per_backend in report["results"].values():
+        reference = per_backend.get(REFERENCE)
+        for entry in per_backend.values():
+            if reference and "median_s" in reference and "median_s" in entry:
+                entry["ratio_to_tf1"] = reference["median_s"] / entry["median_s"]
+    report["machine"]["load_average_end"] = load_average()
+    report["wall_s"] = time.time() - started
+
+    shown = [b for b in args.backends if not report["backends"][b].get("skipped")]
+    print(describe(report))
+    print()
+    print("median ±IQR per run, ratio to TF1 in parentheses (TF1 time / this time: >1 is faster)")
+    print(table(report, shown))
+    problems = failures(report)
+    if problems:
+        print("\nfailures:")
+        for line in problems:
+            print("  " + line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+        print(f"\nJSON written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

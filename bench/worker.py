@@ -1,0 +1,170 @@
+"""One backend's benchmark process: builds and times the workloads it is given.
+
+Started by run.py, one process per backend, so that TensorFlow and tensorflux never share a
+process and each has its thread pools to itself. The thread counts come from the environment
+run.py sets (OMP/OpenBLAS/MKL) and from `--threads`, which goes into the session's ConfigProto
+(intra- and inter-op pools) or torch.set_num_threads for PyTorch eager.
+
+It talks to run.py by printing lines that start with `@@bench ` and carry one JSON object:
+{"event": "hello", versions...} once, then per workload {"event": "start", "name": ...} and
+{"event": "result", "name": ..., "samples": [seconds per run...], ...} or {"event": "error"}.
+"""
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+
+import workloads
+
+PREFIX = "@@bench "
+
+
+def emit(**record):
+    sys.stdout.write(PREFIX + json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def measure(run, inner, repeats, warmup, budget):
+    """Times `run`: warmup runs first (not kept), then up to `repeats` samples.
+
+    Each sample is the mean of `inner` back-to-back runs. Warmup stops early once it has used a
+    quarter of `budget` seconds; sampling stops once it has used `budget` seconds and holds at
+    least min(3, repeats) samples, so the slowest backends still finish in bounded time.
+    """
+    start = time.perf_counter()
+    run()  # the first run plans (and for TF, optimizes) the graph
+    first = time.perf_counter() - start
+    warm = 1
+    while warm < warmup and time.perf_counter() - start < budget / 4:
+        run()
+        warm += 1
+    gc.collect()
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < repeats:
+        began = time.perf_counter()
+        for _ in range(inner):
+            run()
+        samples.append((time.perf_counter() - began) / inner)
+        if len(samples) >= min(3, repeats) and time.perf_counter() - start > budget:
+            break
+    return {"samples": samples, "warmup_runs": warm, "first_run_s": first}
+
+
+# ---- frameworks ----
+class GraphFramework:
+    """tensorflux or TF1 compat.v1: the TF1-API builders run in a graph and a session."""
+
+    def __init__(self, name, threads):
+        self.threads = threads
+        if name == "tf1":
+            import tensorflow.compat.v1 as tf
+            tf.disable_v2_behavior()
+            tf.logging.set_verbosity(tf.logging.ERROR)
+        else:
+            import tensorflux as tf
+        self.tf = tf
+        self.name = name
+
+    def versions(self):
+        import numpy
+        info = {"numpy": numpy.__version__}
+        if self.name == "tf1":
+            info["tensorflow"] = self.tf.__version__
+        else:
+            info["tensorflux"] = getattr(self.tf, "__version__", "unknown")
+        return info
+
+    def session_info(self):
+        """What the session actually used, read after the first session exists."""
+        if self.name == "tf1":
+            return {}
+        from tensorflux.runtime import devices
+        info = {"kernel_libraries": devices.kernel_libraries()}
+        if "torch" in sys.modules:
+            import torch
+            info["torch"] = torch.__version__
+            info["torch_threads"] = torch.get_num_threads()
+        return info
+
+    def prepare(self, workload):
+        tf = self.tf
+        graph = tf.Graph()
+        with graph.as_default():
+            step = workload.builder(tf, **workload.kwargs)
+            init = tf.global_variables_initializer()
+        config = tf.ConfigProto(intra_op_parallelism_threads=self.threads,
+                                inter_op_parallelism_threads=self.threads)
+        sess = tf.Session(graph=graph, config=config)
+        sess.run(init)
+        fetches, feed = step.fetches, step.feed
+
+        def run():
+            sess.run(fetches, feed_dict=feed)
+        return run, sess.close
+
+
+class TorchEager:
+    """PyTorch eager: the equivalent programs of torch_models.py."""
+
+    def __init__(self, name, threads):
+        import torch
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        self.torch = torch
+
+    def versions(self):
+        import numpy
+        return {"numpy": numpy.__version__, "torch": self.torch.__version__}
+
+    def session_info(self):
+        return {"torch_threads": self.torch.get_num_threads()}
+
+    def prepare(self, workload):
+        import torch_models
+        step = torch_models.BUILDERS[workload.name](self.torch, **workload.kwargs)
+        return step, lambda: None
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--framework", choices=("tensorflux", "tf1", "torch"), required=True)
+    parser.add_argument("--workloads", required=True, help="comma-separated names")
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--repeats", type=int, required=True)
+    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--budget", type=float, required=True)
+    args = parser.parse_args()
+
+    try:
+        kind = TorchEager if args.framework == "torch" else GraphFramework
+        framework = kind(args.framework, args.threads)
+    except Exception as exc:  # noqa: BLE001 -- reported to run.py, which skips the backend
+        emit(event="unavailable", reason=f"{type(exc).__name__}: {exc}")
+        return
+    emit(event="hello", python=platform.python_version(), **framework.versions())
+
+    for name in args.workloads.split(","):
+        workload = workloads.BY_NAME[name]
+        emit(event="start", name=name)
+        try:
+            run, close = framework.prepare(workload)
+            try:
+                timing = measure(run, workload.inner, args.repeats, args.warmup, args.budget)
+            finally:
+                close()
+        except Exception as exc:  # noqa: BLE001 -- one failing workload must not stop the rest
+            lines = traceback.format_exception_only(type(exc), exc)
+            emit(event="error", name=name, error="".join(lines).strip(),
+                 traceback=traceback.format_exc()[-4000:])
+            continue
+        emit(event="result", name=name, session=framework.session_info(), **timing)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    main()
