@@ -90,36 +90,7 @@ def machine_description():
     }
 
 
-# ---- running one backend ----
-class WorkerProcess:
-    """A worker subprocess whose `@@bench` lines arrive on a queue (None when it exits)."""
-
-    def __init__(self, command, env):
-        self.stderr = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     env=env, text=True, cwd=REPO_ROOT, start_new_session=True)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            if line.startswith(PREFIX):
-                self.lines.put(json.loads(line[len(PREFIX):]))
-        self.lines.put(None)
-
-    def next(self, timeout):
-        return self.lines.get(timeout=timeout)
-
-    def stderr_tail(self, chars=1500):
-        self.stderr.seek(0)
-        return self.stderr.read()[-chars:].strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-
+# ---- running the backends ----
 def worker_env(kernels, threads):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -132,59 +103,99 @@ def worker_env(kernels, threads):
     return env
 
 
-def run_backend(python, framework, kernels, names, settings, log):
-    """Runs `names` in worker processes; returns (hello record or None, {name: record}).
+class BackendWorker:
+    """One backend's worker process (bench/worker.py), asked for one workload at a time.
 
-    A worker that crashes or hangs on a workload is killed, that workload is recorded as failed
-    and a fresh worker carries on with the rest.
+    A worker that crashes or runs past the timeout on a workload is killed, that workload is
+    recorded as failed, and a fresh worker is started for the next one.
     """
-    results, hello, remaining = {}, None, list(names)
-    while remaining:
-        command = [python, os.path.join(BENCH_DIR, "worker.py"), "--framework", framework,
-                   "--workloads", ",".join(remaining), "--threads", str(settings["threads"]),
-                   "--repeats", str(settings["repeats"]), "--warmup", str(settings["warmup"]),
-                   "--budget", str(settings["budget"])]
-        worker = WorkerProcess(command, worker_env(kernels, settings["threads"]))
-        current = None
+
+    def __init__(self, python, framework, kernels, settings):
+        self.command = [python, os.path.join(BENCH_DIR, "worker.py"), "--framework", framework,
+                        "--threads", str(settings["threads"]),
+                        "--repeats", str(settings["repeats"]),
+                        "--warmup", str(settings["warmup"]), "--budget", str(settings["budget"])]
+        self.env = worker_env(kernels, settings["threads"])
+        self.timeout = settings["timeout"]
+        self.proc = None
+        self.hello = None
+        self.unavailable = None
+
+    def _start(self):
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=self.env, text=True, cwd=REPO_ROOT,
+                                     start_new_session=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, args=(self.proc, self.lines), daemon=True).start()
+
+    @staticmethod
+    def _read(proc, lines):
+        for line in proc.stdout:
+            if line.startswith(PREFIX):
+                lines.put(json.loads(line[len(PREFIX):]))
+        lines.put(None)
+
+    def _next(self, timeout):
+        """The worker's next record; raises RuntimeError when it died or hung."""
         try:
-            while True:
-                try:
-                    record = worker.next(settings["timeout"])
-                except queue.Empty:
-                    failure = f"timed out after {settings['timeout']:.0f} s"
-                    break
-                if record is None:
-                    worker.proc.wait()
-                    failure = (f"worker exited with status {worker.proc.returncode}: "
-                               f"{worker.stderr_tail()}")
-                    break
-                event = record.pop("event")
-                if event == "unavailable":
-                    return {"unavailable": record["reason"]}, results
-                if event == "hello":
-                    hello = record
-                elif event == "start":
-                    current = record["name"]
-                elif event in ("result", "error"):
-                    results[record["name"]] = record
-                    remaining.remove(record["name"])
-                    log(record)
-                    current = None
-                    if not remaining:
-                        failure = None
-                        break
-        finally:
-            worker.stop()
-        if failure is None:
-            break
-        if current is None:  # died before starting a workload: nothing more will work
-            for name in remaining:
-                results[name] = {"name": name, "error": failure}
-            return hello or {"unavailable": failure}, results
-        results[current] = {"name": current, "error": failure}
-        log(results[current])
-        remaining.remove(current)
-    return hello, results
+            record = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"timed out after {timeout:.0f} s") from None
+        if record is None:
+            self.proc.wait()
+            self.stderr.seek(0)
+            tail = self.stderr.read()[-1500:].strip()
+            raise RuntimeError(f"worker exited with status {self.proc.returncode}: {tail}")
+        return record
+
+    def start(self):
+        if self.proc is None and not self.unavailable:
+            self._start()
+            self.hello = None
+
+    def available(self):
+        """Starts the worker if needed; False (with self.unavailable set) when it cannot run."""
+        if self.unavailable:
+            return False
+        self.start()
+        if self.hello is None:
+            try:
+                record = self._next(self.timeout)
+            except RuntimeError as exc:
+                record = {"event": "unavailable", "reason": str(exc)}
+            if record.pop("event") == "unavailable":
+                self.unavailable = record["reason"]
+                self.stop(kill=True)
+                return False
+            self.hello = record
+        return True
+
+    def measure(self, name):
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        try:
+            record = self._next(self.timeout)
+        except RuntimeError as exc:
+            self.stop(kill=True)
+            return {"name": name, "error": str(exc)}
+        record.pop("event")
+        return record
+
+    def stop(self, kill=False):
+        """Ends the worker: closing its stdin lets it exit; a hung or dead one is killed."""
+        if self.proc is None:
+            return
+        if not kill:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                kill = True
+        if kill and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
 
 
 # ---- statistics and report ----
@@ -195,11 +206,17 @@ def summarize(samples):
     else:
         q25 = q75 = ordered[0]
     return {"median_s": statistics.median(ordered), "q25_s": q25, "q75_s": q75,
-            "iqr_s": q75 - q25, "n": len(ordered)}
+            "iqr_s": q75 - q25, "min_s": ordered[0], "n": len(ordered)}
 
 
 def scale(unit):
     return 1e6 if unit == "us" else 1e3
+
+
+def number(value):
+    """A figure with three or four significant digits and no exponent."""
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2 if value >= 1 else 3
+    return f"{value:.{digits}f}"
 
 
 def format_cell(entry, unit):
@@ -208,7 +225,7 @@ def format_cell(entry, unit):
     if "error" in entry:
         return "FAILED"
     factor = scale(unit)
-    text = f"{entry['median_s'] * factor:.4g} ±{entry['iqr_s'] * factor:.2g}"
+    text = f"{number(entry['median_s'] * factor)} ±{number(entry['iqr_s'] * factor)}"
     ratio = entry.get("ratio_to_tf1")
     return text + (f" ({ratio:.2f}x)" if ratio is not None else "")
 
@@ -260,6 +277,27 @@ def failures(report):
     return lines
 
 
+def log(backend, record):
+    """One progress line on stderr per workload and backend."""
+    if "error" in record:
+        message = " | ".join(record["error"].splitlines())[:200]
+        print(f"[{backend}] {record['name']}: FAILED: {message}", file=sys.stderr)
+    else:
+        unit = workloads.BY_NAME[record["name"]].unit
+        median = statistics.median(record["samples"]) * scale(unit)
+        print(f"[{backend}] {record['name']}: {number(median)} {unit} "
+              f"(n={len(record['samples'])})", file=sys.stderr)
+
+
+def result_entry(record):
+    if "error" in record:
+        return {"error": record["error"], "traceback": record.get("traceback")}
+    entry = summarize(record["samples"])
+    entry.update(samples_s=record["samples"], warmup_runs=record["warmup_runs"],
+                 first_run_s=record["first_run_s"])
+    return entry
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Run the TF1-API workloads under tensorflux, TF1 and PyTorch eager.")
@@ -297,6 +335,7 @@ def main(argv=None):
     report = {"machine": machine_description(), "settings": settings, "backends": {},
               "results": {name: {} for name in names}}
     torch_installed = importlib.util.find_spec("torch") is not None
+    workers = {}
     for backend, description, framework, kernels in BACKENDS:
         if backend not in args.backends:
             continue
@@ -306,38 +345,37 @@ def main(argv=None):
             info["skipped"] = f"no TensorFlow python at {python} (see --tf-python)"
         elif framework != "tf1" and kernels is None and not torch_installed:
             info["skipped"] = "torch is not installed"
+        else:
+            workers[backend] = BackendWorker(python, framework, kernels, settings)
+
+    # Each workload runs on every backend back to back, so that load from other processes,
+    # which drifts over minutes, weighs on the backends being compared alike.
+    try:
+        for worker in workers.values():  # the imports (TF's takes seconds) overlap
+            worker.start()
+        for name in names:
+            for backend, worker in workers.items():
+                if not worker.available():
+                    continue
+                record = worker.measure(name)
+                log(backend, record)
+                report["results"][name][backend] = result_entry(record)
+                info = report["backends"][backend]
+                for key in ("kernel_libraries", "torch_threads"):
+                    if key in record.get("session", {}):
+                        info[key] = record["session"][key]
+    finally:
+        for worker in workers.values():
+            worker.stop()
+    for backend, worker in workers.items():
+        info = report["backends"][backend]
+        if worker.unavailable:
+            info["skipped"] = worker.unavailable
+        if worker.hello:
+            info["versions"] = worker.hello
+    for backend, info in report["backends"].items():
         if info.get("skipped"):
             print(f"[{backend}] skipped: {info['skipped']}", file=sys.stderr)
-            continue
-
-        def log(record, backend=backend):
-            if "error" in record:
-                message = " | ".join(record["error"].splitlines())[:200]
-                print(f"[{backend}] {record['name']}: FAILED: {message}", file=sys.stderr)
-            else:
-                unit = workloads.BY_NAME[record["name"]].unit
-                median = statistics.median(record["samples"]) * scale(unit)
-                print(f"[{backend}] {record['name']}: {median:.4g} {unit} "
-                      f"(n={len(record['samples'])})", file=sys.stderr)
-
-        hello, results = run_backend(python, framework, kernels, names, settings, log)
-        if hello and "unavailable" in hello:
-            info["skipped"] = hello["unavailable"]
-            print(f"[{backend}] skipped: {info['skipped']}", file=sys.stderr)
-        elif hello:
-            info["versions"] = hello
-        for name, record in results.items():
-            if "error" in record:
-                report["results"][name][backend] = {"error": record["error"],
-                                                    "traceback": record.get("traceback")}
-                continue
-            entry = summarize(record["samples"])
-            entry.update(samples_s=record["samples"], warmup_runs=record["warmup_runs"],
-                         first_run_s=record["first_run_s"])
-            report["results"][name][backend] = entry
-            for key in ("kernel_libraries", "torch_threads"):
-                if key in record.get("session", {}):
-                    info[key] = record["session"][key]
 
     for per_backend in report["results"].values():
         reference = per_backend.get(REFERENCE)

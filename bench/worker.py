@@ -1,13 +1,16 @@
-"""One backend's benchmark process: builds and times the workloads it is given.
+"""One backend's benchmark process: builds and times the workloads run.py asks for.
 
-Started by run.py, one process per backend, so that TensorFlow and tensorflux never share a
-process and each has its thread pools to itself. The thread counts come from the environment
-run.py sets (OMP/OpenBLAS/MKL) and from `--threads`, which goes into the session's ConfigProto
-(intra- and inter-op pools) or torch.set_num_threads for PyTorch eager.
+Started by run.py, one long-lived process per backend, so that TensorFlow and tensorflux never
+share a process and each has its thread pools to itself. The thread counts come from the
+environment run.py sets (OMP/OpenBLAS/MKL) and from `--threads`, which goes into the session's
+ConfigProto (intra- and inter-op pools) or torch.set_num_threads for PyTorch eager.
 
-It talks to run.py by printing lines that start with `@@bench ` and carry one JSON object:
-{"event": "hello", versions...} once, then per workload {"event": "start", "name": ...} and
-{"event": "result", "name": ..., "samples": [seconds per run...], ...} or {"event": "error"}.
+It reads one workload name per line on stdin and answers on stdout with lines that start with
+`@@bench ` and carry one JSON object: {"event": "hello", versions...} once at start (or
+{"event": "unavailable"}), then for each name {"event": "result", "name": ..., "samples":
+[seconds per run...], ...} or {"event": "error", "name": ..., "error": ...}. Being told the
+names one at a time lets run.py run each workload on every backend back to back, so that a
+change in the machine's load between workloads hits all backends alike.
 """
 import argparse
 import gc
@@ -133,7 +136,6 @@ class TorchEager:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--framework", choices=("tensorflux", "tf1", "torch"), required=True)
-    parser.add_argument("--workloads", required=True, help="comma-separated names")
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--repeats", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
@@ -148,9 +150,11 @@ def main():
         return
     emit(event="hello", python=platform.python_version(), **framework.versions())
 
-    for name in args.workloads.split(","):
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            continue
         workload = workloads.BY_NAME[name]
-        emit(event="start", name=name)
         try:
             run, close = framework.prepare(workload)
             try:
@@ -162,6 +166,7 @@ def main():
             emit(event="error", name=name, error="".join(lines).strip(),
                  traceback=traceback.format_exc()[-4000:])
             continue
+        gc.collect()
         emit(event="result", name=name, session=framework.session_info(), **timing)
 
 

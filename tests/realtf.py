@@ -1,8 +1,8 @@
 """Cross-checks against a real TensorFlow, run in a separate Python process.
 
-TensorFlow is not a dependency: it lives in its own environment (TENSORFLUX_TF_PYTHON, or
-/tmp/tfvenv/bin/python, or this interpreter when it can import tensorflow). Tests that call
-run_tf() skip when no such Python exists, as in CI.
+TensorFlow is not a dependency: it lives in its own environment (TENSORFLUX_TF_PYTHON, else
+this interpreter when it can import tensorflow, else /tmp/tfvenv/bin/python). Tests that call
+run_tf() skip when no such Python exists, as in CI (TENSORFLUX_TF_PYTHON=none forces that).
 """
 import functools
 import importlib.util
@@ -27,9 +27,11 @@ ARGS = sys.argv[1:]
 @functools.lru_cache(maxsize=None)
 def tensorflow_python():
     """The path of a Python that can import tensorflow, or None."""
-    candidates = [os.environ.get("TENSORFLUX_TF_PYTHON"),
-                  sys.executable if importlib.util.find_spec("tensorflow") else None,
-                  "/tmp/tfvenv/bin/python"]
+    if "TENSORFLUX_TF_PYTHON" in os.environ:       # set (even to "none"): only that one
+        candidates = [os.environ["TENSORFLUX_TF_PYTHON"]]
+    else:
+        candidates = [sys.executable if importlib.util.find_spec("tensorflow") else None,
+                      "/tmp/tfvenv/bin/python"]
     for python in candidates:
         if python and os.path.exists(python):
             check = subprocess.run([python, "-c", "import tensorflow"], capture_output=True,

@@ -2,7 +2,7 @@
 import numpy as np
 
 from tensorflux.framework import dtypes
-from tensorflux.framework.graph import Tensor, convert_to_tensor, get_default_graph
+from tensorflux.framework.graph import Tensor, convert_to_tensor, get_default_graph, graph_of
 from tensorflux.framework.registry import register_op
 from tensorflux.framework.shapes import TensorShape, unknown_shape
 from tensorflux.ops import array
@@ -37,9 +37,11 @@ def _binary(op_type, public_name, allowed, doc, out_dtype=None):
     register_op(op_type, broadcast_binary(out_dtype))
 
     def op(x, y, name=None):
-        x, y = binary_inputs(op_type, x, y)
-        check_dtype(op_type, "x", x, allowed)
-        return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, name or op_type)
+        # Python values convert inside the op's scope, as TF names them ("Sub/y").
+        with graph_of([x, y]).name_scope(name or op_type) as scope:
+            x, y = binary_inputs(op_type, x, y)
+            check_dtype(op_type, "x", x, allowed)
+            return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, scope[:-1] + "/")
     op.__name__, op.__doc__ = public_name, doc
     return op
 
@@ -633,24 +635,20 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 
 
 # ---- Python operators on tensors ----
-def _binary_operator(fn, reverse=False):
+def _binary_operator(fn, reverse=False, name=None):
+    """`x <op> y` on tensors; arithmetic operators name their op in lower case, as TF1."""
     def operator(self, other):
-        return fn(other, self) if reverse else fn(self, other)
+        args = (other, self) if reverse else (self, other)
+        return fn(*args, name=name) if name else fn(*args)
     return operator
 
 
-def _floordiv_operator(x, y):
-    return floordiv(x, y)
-
-
 for _op_name, _fn in (("add", add), ("sub", subtract), ("mul", multiply), ("truediv", truediv),
-                      ("floordiv", _floordiv_operator), ("mod", floormod), ("pow", pow),
+                      ("floordiv", floordiv), ("mod", floormod), ("pow", pow),
                       ("matmul", matmul), ("and", logical_and), ("or", logical_or),
-                      ("xor", logical_xor)):
-    setattr(Tensor, f"__{_op_name}__", _binary_operator(_fn))
-    setattr(Tensor, f"__r{_op_name}__", _binary_operator(_fn, reverse=True))
-Tensor.__div__ = _binary_operator(div)
-Tensor.__rdiv__ = _binary_operator(div, reverse=True)
+                      ("xor", logical_xor), ("div", div)):
+    setattr(Tensor, f"__{_op_name}__", _binary_operator(_fn, name=_op_name))
+    setattr(Tensor, f"__r{_op_name}__", _binary_operator(_fn, reverse=True, name=_op_name))
 Tensor.__lt__ = _binary_operator(less)
 Tensor.__le__ = _binary_operator(less_equal)
 Tensor.__gt__ = _binary_operator(greater)

@@ -90,6 +90,7 @@ class Plan:
         self._domains = {}  # slot -> the domain its value lives in (see devices.py)
         self._constants = {}  # slot -> value known at plan time (Consts, and their copies)
         self._copies = {}  # (slot, domain) -> the slot holding the value moved there
+        self._maybe_dead = set()  # slots of ops downstream of a Switch
         self.steps = []
         slot_of = self._slot_of
         self.feed_slots = [slot_of(t) for t in feed_tensors]
@@ -113,6 +114,8 @@ class Plan:
             for i, slot in enumerate(outputs):
                 if slot is not None:
                     self._domains[slot] = devices.HOST if i in host else domain
+                    if op in region:
+                        self._maybe_dead.add(slot)
             step = Step(op, _bind(kern, op, session), inputs, outputs, device, kern.library)
             if op.type == "Const" and op not in region:
                 if outputs[0] is not None:
@@ -151,10 +154,13 @@ class Plan:
         if moved is None:
             moved = self._copies[key] = self._slot_of(("copy",) + key)
             self._domains[moved] = domain
-            fn = _passing_dead(devices.converter(have, domain))
+            fn = devices.converter(have, domain)
             if slot in self._constants:
                 self._constants[moved] = fn(self._constants[slot])
             else:
+                if slot in self._maybe_dead:
+                    fn = _passing_dead(fn)
+                    self._maybe_dead.add(moved)
                 self.steps.append(Step(op, fn, (slot,), (moved,), None, domain[0], copy=True))
         return moved
 

@@ -8,7 +8,7 @@ import numpy as np
 from tensorflux.framework import dtypes, errors
 from tensorflux.framework.graph import Operation, Tensor, get_default_graph
 from tensorflux.framework.registry import DEAD
-from tensorflux.runtime import devices
+from tensorflux.runtime import allocator, devices
 from tensorflux.runtime.config import ConfigProto, RunMetadata
 from tensorflux.runtime.executor import Plan
 from tensorflux.runtime.resources import SessionResources
@@ -146,11 +146,13 @@ class BaseSession:
             raise errors.UnimplementedError(
                 None, None, f"Session target {target!r} is not supported: tensorflux runs "
                             "graphs in-process only (use target='').")
+        allocator.tune_malloc()
         self._graph = graph if graph is not None else get_default_graph()
         self._config = config if config is not None else ConfigProto()
         self._resources = SessionResources()
         self._devices = devices.DeviceSet(self._config)
         self._plans = {}
+        self._fetch_structures = {}
         self._lock = threading.Lock()
         self._closed = False
         self._default_context = None
@@ -205,11 +207,8 @@ class BaseSession:
         """Runs the ops needed for `fetches` and returns their values in the same structure."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        mapper = _FetchMapper(self._graph, fetches)
+        mapper, fetch_tensors, targets = self._fetch_structure(fetches)
         feed_tensors, feed_values = self._feeds(feed_dict)
-        unique = list(dict.fromkeys(mapper.elements))
-        fetch_tensors = [e for e in unique if isinstance(e, Tensor)]
-        targets = [e for e in unique if isinstance(e, Operation)]
         for tensor in fetch_tensors:
             if not self._graph.is_fetchable(tensor):
                 raise errors.InvalidArgumentError(None, tensor.op, f"{tensor.name} is not fetchable")
@@ -229,6 +228,26 @@ class BaseSession:
                                      "untaken branch of a tf.cond")
             by_tensor[tensor] = _fetch_value(value)
         return mapper.build([by_tensor.get(e) for e in mapper.elements])
+
+    def _fetch_structure(self, fetches):
+        """The mapper of a fetch structure, its unique tensors and its target ops; remembered
+        for a hashable structure (a tensor, an op, a name, a tuple of them) while the graph
+        does not change, so a training loop does not map its fetches on every step."""
+        key = (fetches, self._graph.version)
+        try:
+            found = self._fetch_structures.get(key)
+        except TypeError:  # lists and dicts are mapped on every run
+            key, found = None, None
+        if found is None:
+            mapper = _FetchMapper(self._graph, fetches)
+            unique = list(dict.fromkeys(mapper.elements))
+            found = (mapper, [e for e in unique if isinstance(e, Tensor)],
+                     [e for e in unique if isinstance(e, Operation)])
+            if key is not None:
+                if len(self._fetch_structures) >= 64:
+                    self._fetch_structures.clear()
+                self._fetch_structures[key] = found
+        return found
 
     def _feeds(self, feed_dict):
         if not feed_dict:

@@ -37,15 +37,16 @@ def _label(op):
 
 def node_exec_stats(op, start, end, outputs, allocator=_ALLOCATOR):
     """The NodeExecStats of one op that ran from `start` to `end` (seconds since the epoch)."""
-    start_us = int(start * 1e6)
-    duration_us = max(int(round((end - start) * 1e6)), 1)   # TensorBoard needs > 0
+    start_ns = int(start * 1e9)
+    start_us = start_ns // 1000
     duration_ns = max(int(round((end - start) * 1e9)), 1)
+    duration_us = max(duration_ns // 1000, 1)            # TensorBoard needs a positive time
     stats = protos.NodeExecStats(
         node_name=op.name, all_start_micros=start_us, op_start_rel_micros=0,
         op_end_rel_micros=duration_us, all_end_rel_micros=duration_us,
-        all_start_nanos=int(start * 1e9), op_start_rel_nanos=0, op_end_rel_nanos=duration_ns,
+        all_start_nanos=start_ns, op_start_rel_nanos=0, op_end_rel_nanos=duration_ns,
         all_end_rel_nanos=duration_ns, timeline_label=_label(op), scheduled_micros=start_us,
-        scheduled_nanos=int(start * 1e9))
+        scheduled_nanos=start_ns)
     total = 0
     for slot, (tensor, value) in enumerate(zip(op.outputs, outputs)):
         shape, nbytes = _shape_and_bytes(value)

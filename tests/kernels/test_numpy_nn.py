@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pytest
 
-from tensorflux.framework import registry
+from tensorflux.framework import dtypes, registry
 from tensorflux.framework.errors import InvalidArgumentError
 from tensorflux.kernels.numpy import nn, nn_grad
 
@@ -441,6 +441,8 @@ def test_max_pool_with_argmax(k, conv, include_batch):
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(arg, argmax)
     _, arg32 = nn.max_pool_with_argmax(x, Targmax="int32", **attrs)
+    assert arg32.dtype == np.int32
+    _, arg32 = nn.max_pool_with_argmax(x, Targmax=dtypes.int32, **attrs)  # as the graph passes it
     assert arg32.dtype == np.int32
 
     g = rng.standard_normal(out.shape).astype(np.float32)

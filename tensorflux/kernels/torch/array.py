@@ -151,12 +151,17 @@ def gather(params, indices, axis, *, batch_dims=0):
     axis = int(axis) % max(params.dim(), 1)
     size = params.shape[axis]
     flat = indices.reshape(-1).long()
-    if flat.numel() and params.device.type == "cpu":
-        bad = (flat < 0) | (flat >= size)
-        if bool(bad.any()):
-            pos = int(torch.nonzero(bad)[0])
-            raise invalid(f"indices[{pos}] = {int(flat[pos])} is not in [0, {size})")
+    bad = (flat < 0) | (flat >= size)
+    on_cpu = params.device.type == "cpu"
+    if on_cpu and flat.numel() and bool(bad.any()):
+        pos = int(torch.nonzero(bad)[0])
+        raise invalid(f"indices[{pos}] = {int(flat[pos])} is not in [0, {size})")
+    if not on_cpu:  # as TF's GPU kernel: a bad index gathers zeros (checking would wait)
+        flat = flat.clamp(0, max(size - 1, 0))
     picked = params.index_select(axis, flat)
+    if not on_cpu:
+        keep = (~bad).reshape((1,) * axis + (-1,) + (1,) * (params.dim() - axis - 1))
+        picked = picked * keep.to(picked.dtype)
     return picked.reshape(tuple(params.shape[:axis]) + tuple(indices.shape) +
                           tuple(params.shape[axis + 1:]))
 

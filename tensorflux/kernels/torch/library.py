@@ -73,11 +73,6 @@ def from_numpy(value):
         return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def to_host(value):
-    """A CPU tensor as a NumPy array sharing its memory."""
-    return value.numpy() if isinstance(value, torch.Tensor) else value
-
-
 def to_numpy(value):
     """Any tensor as a NumPy array (for values fetched outside a Plan); None if not a tensor."""
     if isinstance(value, torch.Tensor):
@@ -96,7 +91,7 @@ def converter(src, dst):
         return lambda value: from_numpy(value).to(device, copy=True)
     if dst[0] != "torch":
         if src[1] == "CPU":
-            return to_host
+            return torch.Tensor.numpy  # shares the tensor's memory
         return lambda value: value.to("cpu", copy=True).numpy()
     device = torch_device(dst[1], dst[2])
     return lambda value: value.to(device, copy=True)
@@ -107,8 +102,9 @@ def torch_kernel(op_types, *, types=REALS, supports=None, devices=("CPU", "GPU")
                  host_inputs=(), host_outputs=(), inplace=(), fresh=False):
     """Registers the decorated function as the torch kernel of `op_types` on `devices`.
 
-    The kernel accepts an op when every input and output it holds as a tensor has one of
-    `types` (a set, or a dict of sets by device type), and `supports(op)` (when given) agrees.
+    The kernel accepts an op when every input it holds as a tensor has one of `types` (a set,
+    or a dict of sets by device type), every output is of a dtype torch has, and
+    `supports(op)` (when given) agrees.
     """
     def accepts_on(device):
         allowed = types[device] if isinstance(types, dict) else types
@@ -120,7 +116,7 @@ def torch_kernel(op_types, *, types=REALS, supports=None, devices=("CPU", "GPU")
                 if i >= refs and i not in host and t.dtype.base_dtype not in allowed:
                     return False
             for i, t in enumerate(op._outputs):
-                if i not in host_outputs and t.dtype.base_dtype not in allowed:
+                if i not in host_outputs and t.dtype.base_dtype not in ALL:
                     return False
             return supports is None or supports(op)
         return accepts

@@ -47,7 +47,7 @@ for _op_type, (_name, _types) in UNARY.items():
 for _op_type, (_name, _types) in BINARY.items():
     torch_kernel(_op_type, types=_types, inplace=(0, 1))(getattr(torch, _name))
 for _op_type, _name in PREDICATES.items():
-    torch_kernel(_op_type, types=FLOATS | _BOOL, fresh=True)(getattr(torch, _name))
+    torch_kernel(_op_type, types=FLOATS, fresh=True)(getattr(torch, _name))
 
 
 @torch_kernel("Sign", fresh=True)
@@ -161,7 +161,9 @@ def _reduction(name, reduce):
 
 
 def _sum(x, dims, keep):
-    return torch.sum(x, dim=dims, keepdim=keep, dtype=x.dtype)
+    if x.is_floating_point():
+        return torch.sum(x, dim=dims, keepdim=keep)
+    return torch.sum(x, dim=dims, keepdim=keep, dtype=x.dtype)  # not widened to int64
 
 
 def _prod(x, dims, keep):

@@ -287,10 +287,17 @@ def relu(features, out=None):
     return torch.clamp_min(features, 0, out=out)
 
 
+def _mask(features, like, compare, bound):
+    """(features compare bound) as 1s and 0s of `like`'s dtype: multiplying by a float mask
+    is an order of magnitude faster in torch than by a bool one."""
+    return compare(features, bound, out=torch.empty_like(like))
+
+
 @torch_kernel("ReluGrad", inplace=(0,))
 def relu_grad(gradients, features, out=None):
     """gradients * (features > 0): a NaN gradient stays NaN, as TF multiplies by the mask."""
-    return torch.mul(gradients, features > 0, out=out)
+    mask = _mask(features, gradients, torch.gt, 0)
+    return torch.mul(gradients, mask, out=mask if out is None else out)
 
 
 @torch_kernel("Relu6", inplace=(0,))
@@ -300,7 +307,8 @@ def relu6(features, out=None):
 
 @torch_kernel("Relu6Grad", inplace=(0,))
 def relu6_grad(gradients, features, out=None):
-    return torch.mul(gradients, (features > 0) & (features < 6), out=out)
+    mask = _mask(features, gradients, torch.gt, 0).mul_(_mask(features, gradients, torch.lt, 6))
+    return torch.mul(gradients, mask, out=mask if out is None else out)
 
 
 @torch_kernel("Elu", types=FLOATS, fresh=True)

@@ -4,8 +4,9 @@ reference.
 Each updates the variable and its slots in place, in their storage: on the CPU a tensor sharing
 the NumPy array's memory, on a GPU the device tensor itself, so an update copies nothing. The
 hyper-parameters are host inputs, combined in the variable's dtype as the NumPy kernels do and
-passed to torch as Python numbers; slots updated by one formula (Adam's m and v, RMSProp's ms)
-go through torch's multi-tensor `_foreach` kernels in one call.
+passed to torch as Python numbers. Momentum and Adam run as torch's fused optimizer kernels (one
+pass over the variable and its slots); the other updates as a few in-place torch calls, slots
+updated by one formula together through the multi-tensor `_foreach` kernels.
 """
 import numpy as np
 import torch
@@ -54,11 +55,16 @@ def apply_gradient_descent(ctx, var, alpha, delta):
 
 @_apply_kernel("ApplyMomentum")
 def apply_momentum(ctx, var, accum, lr, grad, momentum, *, use_nesterov=False):
+    """accum = accum * momentum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum *
+    accum)): torch's SGD with momentum and no dampening, in one fused pass."""
     var, accum, lr, grad, momentum = _operands(ctx, (var, accum, lr, grad, momentum))
-    accum.mul_(momentum.item()).add_(grad)
-    if use_nesterov:
-        return var.sub_(grad, alpha=lr.item()).sub_(accum, alpha=(momentum * lr).item())
-    return var.sub_(accum, alpha=lr.item())
+    torch._fused_sgd_([var], [grad.contiguous()], [accum], weight_decay=0.0,
+                      momentum=momentum.item(), lr=lr.item(), dampening=0.0,
+                      nesterov=use_nesterov, maximize=False, is_first_step=False)
+    return var
+
+
+_ONE_STEP = {}  # device -> a step count of 1, the constant `_fused_adam_` reads
 
 
 @_apply_kernel("ApplyAdam")
@@ -67,16 +73,26 @@ def apply_adam(ctx, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsil
     var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad = _operands(
         ctx, (var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad))
     one = beta1.dtype.type(1)
-    alpha = (lr * np.sqrt(one - beta2_power) / (one - beta1_power)).item()
-    # m += (grad - m) * (1 - beta1); v += (grad**2 - v) * (1 - beta2)
-    torch._foreach_lerp_([m, v], [grad, grad * grad], [(one - beta1).item(),
-                                                       (one - beta2).item()])
-    denominator = v.sqrt().add_(epsilon.item())
+    alpha = lr * np.sqrt(one - beta2_power) / (one - beta1_power)
     if use_nesterov:
+        # m += (grad - m) * (1 - beta1); v += (grad**2 - v) * (1 - beta2)
+        torch._foreach_lerp_([m, v], [grad, grad * grad], [(one - beta1).item(),
+                                                           (one - beta2).item()])
         step = grad * (one - beta1).item()
         step.add_(m, alpha=beta1.item())
-        return var.addcdiv_(step, denominator, value=-alpha)
-    return var.addcdiv_(m, denominator, value=-alpha)
+        return var.addcdiv_(step, v.sqrt().add_(epsilon.item()), value=-alpha.item())
+    # TF's step alpha * m / (sqrt(v) + epsilon) is torch's fused Adam at its first step (bias
+    # corrections 1 - beta) with its rate and epsilon rescaled: one pass, no temporaries.
+    # (The fused kernel reads its tensors as dense, hence a contiguous gradient.)
+    correction = np.sqrt(one - beta2)
+    step = _ONE_STEP.get(var.device)
+    if step is None:
+        step = _ONE_STEP[var.device] = torch.ones((), dtype=torch.float32, device=var.device)
+    torch._fused_adam_([var], [grad.contiguous()], [m], [v], [], [step],
+                       lr=(alpha * (one - beta1) / correction).item(), beta1=beta1.item(),
+                       beta2=beta2.item(), weight_decay=0.0,
+                       eps=(epsilon / correction).item(), amsgrad=False, maximize=False)
+    return var
 
 
 @_apply_kernel("ApplyAdagrad")
