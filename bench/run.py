@@ -2,7 +2,7 @@
 
     python bench/run.py [--quick] [--only NAME...] [--repeats N] [--json out.json]
 
-Backends, each in its own process (bench/worker.py), run one after another:
+Backends, each in its own process (bench/worker.py); every workload runs on each in turn:
   tfx-numpy    tensorflux with its NumPy kernels (TENSORFLUX_KERNELS=numpy)
   tfx-torch    tensorflux with its default kernel libraries (torch first, NumPy otherwise)
   tf1          TensorFlow's compat.v1 graph mode, run by --tf-python (skipped when absent)
@@ -14,6 +14,7 @@ Prints warmup-excluded medians with their interquartile range, and the ratio to 
 median / the backend's: above 1 is faster than TF1). See docs/benchmarks.md.
 """
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -25,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import importlib.util
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
@@ -121,7 +121,10 @@ class BackendWorker:
         self.hello = None
         self.unavailable = None
 
-    def _start(self):
+    def start(self):
+        if self.proc is not None or self.unavailable:
+            return
+        self.hello = None
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.stderr, env=self.env, text=True, cwd=REPO_ROOT,
@@ -149,11 +152,6 @@ class BackendWorker:
             raise RuntimeError(f"worker exited with status {self.proc.returncode}: {tail}")
         return record
 
-    def start(self):
-        if self.proc is None and not self.unavailable:
-            self._start()
-            self.hello = None
-
     def available(self):
         """Starts the worker if needed; False (with self.unavailable set) when it cannot run."""
         if self.unavailable:
@@ -172,8 +170,11 @@ class BackendWorker:
         return True
 
     def measure(self, name):
-        self.proc.stdin.write(name + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(name + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            pass  # it died after its last answer: _next reports how
         try:
             record = self._next(self.timeout)
         except RuntimeError as exc:

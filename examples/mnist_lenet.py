@@ -67,7 +67,7 @@ def main(argv=None):
                         help="train on the offline digits set instead of MNIST")
     parser.add_argument("--data-dir", default="MNIST_data/")
     parser.add_argument("--steps", type=int, default=None,
-                        help="training steps (default: 20000 on MNIST, 1500 on digits)")
+                        help="training steps (default: 20000 on MNIST, 600 on digits)")
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -76,7 +76,7 @@ def main(argv=None):
         mnist = input_data.read_digits_data_sets(one_hot=True, validation_size=0, seed=args.seed)
     else:
         mnist = input_data.read_data_sets(args.data_dir, one_hot=True, seed=args.seed)
-    steps = args.steps or (1500 if args.digits else 20000)
+    steps = args.steps or (600 if args.digits else 20000)
 
     tf.set_random_seed(args.seed)
     x, y_label, keep_prob, loss, train_step, accuracy = build_lenet()

@@ -3,8 +3,10 @@
 Kernel libraries: NumPy is always there; a faster one (torch) registers itself with
 `add_kernel_library` when its package is imported. `load_kernel_libraries` imports it lazily,
 on the first session, so that `import tensorflux` does not pay for `import torch`; the
-environment variable TENSORFLUX_KERNELS (`numpy`, or a comma list such as `torch,numpy`) pins
-the choice, as does `set_kernel_libraries`.
+environment variable TENSORFLUX_KERNELS (`numpy`, or `torch`: a comma list in order of
+preference; NumPy stays the last resort) pins the choice, as does `set_kernel_libraries`.
+torch's thread pool is per process: ConfigProto.intra_op_parallelism_threads sets it when a
+session is created, for every session of the process.
 
 Values live in *domains*, `(library, device type, device index)`: ("numpy", "CPU", 0) for NumPy
 arrays in host memory, ("torch", "GPU", 0) for torch tensors on the first GPU. A kernel reads
@@ -20,6 +22,7 @@ not exist, or has no kernel, fails the op, or moves it to CPU with `allow_soft_p
 import importlib
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -44,6 +47,7 @@ class _Library:
 _kernel_libraries = ["numpy"]
 _libraries = {}
 _loaded = False
+_pinned = False  # set_kernel_libraries (or TENSORFLUX_KERNELS) fixed the order
 
 
 def add_kernel_library(name, first=True, to_numpy=None, extra_devices=None, convert=None,
@@ -56,7 +60,7 @@ def add_kernel_library(name, first=True, to_numpy=None, extra_devices=None, conv
     (None when it does not know how); `configure(config)` applies a session's ConfigProto
     (thread counts).
     """
-    if name not in _kernel_libraries:
+    if name not in _kernel_libraries and not _pinned:
         _kernel_libraries.insert(0 if first else len(_kernel_libraries), name)
     _libraries[name] = _Library(name, to_numpy, extra_devices, convert, configure)
 
@@ -67,9 +71,10 @@ def load_kernel_libraries():
     if _loaded:
         return
     _loaded = True
-    choice = os.environ.get("TENSORFLUX_KERNELS", "").strip()
+    choice = [name.strip() for name in os.environ.get("TENSORFLUX_KERNELS", "").split(",")
+              if name.strip()]
     if choice:
-        set_kernel_libraries([name.strip() for name in choice.split(",") if name.strip()])
+        set_kernel_libraries(choice + ([] if "numpy" in choice else ["numpy"]))
         return
     try:
         importlib.import_module("tensorflux.kernels.torch")
@@ -89,13 +94,13 @@ def set_kernel_libraries(names):
     Takes effect for sessions created afterwards; importing a named library that is not
     installed raises ImportError.
     """
-    global _loaded
+    global _loaded, _pinned
     names = list(names)
     for name in names:
         if name != "numpy" and name not in _libraries:
             importlib.import_module(f"tensorflux.kernels.{name}")
     _kernel_libraries[:] = names
-    _loaded = True
+    _loaded = _pinned = True
 
 
 def _active_libraries():
@@ -173,6 +178,7 @@ class DeviceSet:
         self._groups = None  # op -> its colocation group, for the graph version below
         self._groups_version = None
         self._logged = False
+        self._lock = threading.Lock()
 
     def list_devices(self):
         return [DeviceAttributes(f"{_LOCAL}{t}:{i}", t)
@@ -182,8 +188,10 @@ class DeviceSet:
         """(device name, kernel, device type, index) for `op`, with its colocation group."""
         placed = self._placed.get(op)
         if placed is None:
-            self._place_group(op)
-            placed = self._placed[op]
+            with self._lock:  # plans may compile in several threads (queue runners, tf.data)
+                if op not in self._placed:
+                    self._place_group(op)
+                placed = self._placed[op]
         return placed
 
     # ---- colocation groups ----

@@ -170,12 +170,14 @@ class Plan:
         Only a buffer a kernel allocated and that nothing else reads (so never a variable's
         storage, a Const's value, a feed, a fetched value, or a view of another value), of
         the output's dtype; where static shapes do not prove the output has its shape, the
-        step checks at run time.
+        step checks at run time. Ops that read only the shape (those gradients build) do not
+        count as readers: writing the values in place leaves the shape as it was.
         """
         readers = {}
         for step in self.steps:
-            for slot in set(step.inputs):
-                readers[slot] = readers.get(slot, 0) + 1
+            if step.copy or step.op.type not in _SHAPE_READERS:
+                for slot in set(step.inputs):
+                    readers[slot] = readers.get(slot, 0) + 1
         for step, kern in kernels.items():
             op = step.op
             if not kern.inplace or op in region or step.outputs[0] is None:
@@ -273,6 +275,9 @@ class Plan:
                 values[slot] = None
             if not step.copy:
                 trace.append((step.op, step.device, start, end, results))
+
+
+_SHAPE_READERS = frozenset({"Shape", "ShapeN", "Size", "Rank"})
 
 
 def _conditional_region(order):

@@ -231,12 +231,13 @@ class BaseSession:
 
     def _fetch_structure(self, fetches):
         """The mapper of a fetch structure, its unique tensors and its target ops; remembered
-        for a hashable structure (a tensor, an op, a name, a tuple of them) while the graph
-        does not change, so a training loop does not map its fetches on every step."""
-        key = (fetches, self._graph.version)
+        for a tensor, an op, a name, or a flat list or tuple of them, while the graph does not
+        change, so a training loop does not map its fetches on every step."""
+        shape = (list, tuple(fetches)) if type(fetches) is list else fetches
+        key = (shape, self._graph.version)
         try:
             found = self._fetch_structures.get(key)
-        except TypeError:  # lists and dicts are mapped on every run
+        except TypeError:  # dicts and nested lists are mapped on every run
             key, found = None, None
         if found is None:
             mapper = _FetchMapper(self._graph, fetches)

@@ -286,7 +286,8 @@ def test_torch_matches_numpy(rec, case_index, dtype):
 
 
 def test_every_torch_kernel_has_a_parity_case():
-    covered = set(RECORDS_BY_OP) | {name.replace("Nesterov", "") for name in APPLY}
+    covered = set(RECORDS_BY_OP) | {name.replace("Nesterov", "").replace("Zero", "")
+                                     for name in APPLY}
     missing = [t for t in _torch_op_types() if t not in covered and not _numpy_body(t)]
     assert not missing, f"torch kernels without a parity record: {missing}"
 
@@ -334,6 +335,8 @@ def _apply(name, var, slots, grad):
                                                              f(0.9)),
         "ApplyMomentumNesterov": lambda: training_ops.apply_momentum(
             var, slots[0], f(0.1), grad, f(0.9), use_nesterov=True),
+        "ApplyMomentumZero": lambda: training_ops.apply_momentum(var, slots[0], f(0.1), grad,
+                                                                 f(0.0)),
         "ApplyAdam": lambda: training_ops.apply_adam(var, slots[0], slots[1], f(0.9 ** 3),
                                                      f(0.999 ** 3), f(0.01), f(0.9), f(0.999),
                                                      f(1e-8), grad),
@@ -351,7 +354,8 @@ def _apply(name, var, slots, grad):
     return ops[name]()
 
 
-APPLY = ["ApplyGradientDescent", "ApplyMomentum", "ApplyMomentumNesterov", "ApplyAdam",
+APPLY = ["ApplyGradientDescent", "ApplyMomentum", "ApplyMomentumNesterov", "ApplyMomentumZero",
+         "ApplyAdam",
          "ApplyAdamNesterov", "ApplyAdagrad", "ApplyAdadelta", "ApplyRMSProp",
          "ApplyCenteredRMSProp"]
 

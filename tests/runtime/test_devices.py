@@ -229,6 +229,21 @@ def test_never_reused_feeds_consts_variables_or_fetches(names):
     np.testing.assert_allclose(out[3] + 1, out[4])
 
 
+@pytest.mark.parametrize("names", [("numpy",), ("torch", "numpy")])
+def test_shape_readers_do_not_prevent_reuse(names):
+    if "torch" in names:
+        pytest.importorskip("torch")
+    x = tf.placeholder(tf.float32, [None, 3])
+    a = tf.exp(x)
+    shape = tf.shape(a)  # as a gradient would read it
+    b = a + 1.0
+    with libraries(*names), tf.Session() as sess:
+        got_shape, got_b = sess.run([shape, b], {x: np.zeros((2, 3), np.float32)})
+        assert _reused(sess, b.op)
+    assert got_shape.tolist() == [2, 3]
+    np.testing.assert_array_equal(got_b, np.full((2, 3), 2.0))
+
+
 def test_reuse_checks_shapes_it_cannot_prove():
     x = tf.placeholder(tf.float32, None)
     y = tf.placeholder(tf.float32, None)
@@ -316,6 +331,20 @@ def test_default_placement_prefers_the_gpu_when_it_has_a_kernel(simulated_gpu):
         crossings = [s.library for s in steps_of(sess) if s.copy]
     np.testing.assert_array_equal(out, np.cumsum(np.eye(2), axis=0))
     assert crossings == ["torch", "numpy"]  # the feed to the GPU, y back to the host
+
+
+@torch_only
+def test_int32_shape_arithmetic_stays_on_the_host(simulated_gpu):
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.reshape(tf.exp(x), tf.stack([tf.shape(x)[0] * 3]))
+    with tf.Session() as sess:
+        out = sess.run(y, {x: np.zeros((2, 3), np.float32)})
+        copies = [s for s in steps_of(sess) if s.copy]
+        shape_math = [s for s in steps_of(sess)
+                      if s.op.type in ("StridedSlice", "Mul", "Pack") and not s.copy]
+    np.testing.assert_array_equal(out, np.ones(6))
+    assert all(s.device == GPU0 and s.library == "numpy" for s in shape_math)
+    assert len(copies) == 2  # the feed to the GPU, the result back: no shape goes across
 
 
 @torch_only
@@ -414,7 +443,7 @@ def _cuda():
 
 @pytest.mark.gpu
 def test_gpu_runs_conv_matmul_and_training_on_cuda():
-    torch = _cuda()
+    _cuda()
     rng = np.random.default_rng(0)
     images = rng.standard_normal((8, 12, 12, 3)).astype(np.float32)
     labels = rng.integers(0, 5, 8)

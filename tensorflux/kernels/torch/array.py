@@ -8,12 +8,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.array import _outputs, strided_index
 from tensorflux.kernels.torch.library import (ALL, TORCH_DTYPES, as_ints, invalid, scalar,
                                               torch_kernel)
-
-_INDICES = frozenset({dtypes.int32, dtypes.int64})
 
 
 @torch_kernel(("Identity", "StopGradient", "PlaceholderWithDefault", "Snapshot",

@@ -13,6 +13,7 @@ import torch
 
 from tensorflux.framework import dtypes, errors
 from tensorflux.framework.registry import kernel
+from tensorflux.kernels.torch import host
 
 FLOATS = frozenset({dtypes.float16, dtypes.float32, dtypes.float64})
 INTEGERS = frozenset({dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8})
@@ -27,10 +28,6 @@ TORCH_DTYPES = {
     dtypes.int8: torch.int8, dtypes.int16: torch.int16, dtypes.int32: torch.int32,
     dtypes.int64: torch.int64, dtypes.uint8: torch.uint8, dtypes.bool_: torch.bool,
 }
-
-# torch warns once when it wraps a read-only array (a Const's value, a broadcast view). Kernels
-# never write into their inputs, and the executor reuses in place only buffers it allocated.
-warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
 
 
 # ---- devices ----
@@ -53,20 +50,37 @@ def device_counts():
 
 
 def configure(config):
-    """Applies ConfigProto.intra_op_parallelism_threads to torch's thread pool.
+    """Applies a session's ConfigProto to torch: intra_op_parallelism_threads sizes its CPU
+    thread pool, gpu_options.per_process_gpu_memory_fraction caps its CUDA allocator.
 
-    torch has one pool per process, so the last session created sets it for all sessions.
-    inter_op_parallelism_threads has nothing to act on: a Plan runs its steps in order.
+    torch has one pool and one allocator per process, so the last session created sets them
+    for all sessions. inter_op_parallelism_threads has nothing to act on: a Plan runs its
+    steps one after another.
     """
     threads = config.intra_op_parallelism_threads
     if threads and threads > 0 and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
+    fraction = config.gpu_options.per_process_gpu_memory_fraction
+    if fraction and gpu_backend == "cuda" and torch.cuda.is_available():
+        for index in range(torch.cuda.device_count()):
+            torch.cuda.set_per_process_memory_fraction(min(fraction, 1.0), index)
 
 
 # ---- values ----
 def from_numpy(value):
     """A NumPy value (array or scalar) as a CPU tensor sharing its memory where it can."""
     array = np.asarray(value)
+    if not array.flags.writeable:
+        # A Const's value or a broadcast view: torch warns that it could write into it, but
+        # kernels never write into their inputs, and the executor reuses in place only
+        # buffers that kernels allocated.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return _shared_tensor(array)
+    return _shared_tensor(array)
+
+
+def _shared_tensor(array):
     try:
         return torch.from_numpy(array)
     except ValueError:  # negative strides (a reversed view): torch needs a copy
@@ -104,16 +118,19 @@ def torch_kernel(op_types, *, types=REALS, supports=None, devices=("CPU", "GPU")
 
     The kernel accepts an op when every input it holds as a tensor has one of `types` (a set,
     or a dict of sets by device type), every output is of a dtype torch has, and
-    `supports(op)` (when given) agrees.
+    `supports(op)` (when given) agrees. On a GPU it leaves int32 shape arithmetic to the
+    host (host.py).
     """
     def accepts_on(device):
         allowed = types[device] if isinstance(types, dict) else types
 
         def accepts(op):
+            if device == "GPU" and op.type in host.INT32_ON_HOST and host.int32_only(op):
+                return False
             refs, count = op._op_def.ref_inputs, len(op._inputs)
-            host = {i % count for i in host_inputs if -count <= i < count}
+            on_host = {i % count for i in host_inputs if -count <= i < count}
             for i, t in enumerate(op._inputs):
-                if i >= refs and i not in host and t.dtype.base_dtype not in allowed:
+                if i >= refs and i not in on_host and t.dtype.base_dtype not in allowed:
                     return False
             for i, t in enumerate(op._outputs):
                 if i not in host_outputs and t.dtype.base_dtype not in ALL:
@@ -142,7 +159,7 @@ def invalid(message):
 
 def as_ints(value):
     """A host input (shape, axes, sizes) as a list of Python ints."""
-    return [int(v) for v in np.reshape(value, [-1])]
+    return np.asarray(value).reshape(-1).tolist()
 
 
 def scalar(value):

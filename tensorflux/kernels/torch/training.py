@@ -58,10 +58,15 @@ def apply_momentum(ctx, var, accum, lr, grad, momentum, *, use_nesterov=False):
     """accum = accum * momentum + grad; var -= lr * accum (Nesterov: lr * (grad + momentum *
     accum)): torch's SGD with momentum and no dampening, in one fused pass."""
     var, accum, lr, grad, momentum = _operands(ctx, (var, accum, lr, grad, momentum))
-    torch._fused_sgd_([var], [grad.contiguous()], [accum], weight_decay=0.0,
-                      momentum=momentum.item(), lr=lr.item(), dampening=0.0,
-                      nesterov=use_nesterov, maximize=False, is_first_step=False)
-    return var
+    if momentum != 0:  # (torch's fused SGD keeps no momentum buffer at 0)
+        torch._fused_sgd_([var], [grad.contiguous()], [accum], weight_decay=0.0,
+                          momentum=momentum.item(), lr=lr.item(), dampening=0.0,
+                          nesterov=use_nesterov, maximize=False, is_first_step=False)
+        return var
+    accum.mul_(momentum.item()).add_(grad)
+    if use_nesterov:
+        return var.sub_(grad, alpha=lr.item()).sub_(accum, alpha=(momentum * lr).item())
+    return var.sub_(accum, alpha=lr.item())
 
 
 _ONE_STEP = {}  # device -> a step count of 1, the constant `_fused_adam_` reads
