@@ -1,15 +1,14 @@
 """File sources of tf.data: TextLineDataset, TFRecordDataset, FixedLengthRecordDataset, and
 the file listing behind Dataset.list_files. Each yields one scalar tf.string per record."""
 import glob
-import gzip
 import io
 import os
-import zlib
 
 import numpy as np
 
 from tensorflux.framework import dtypes, errors
 from tensorflux.framework.shapes import TensorShape
+from tensorflux.formats.files import open_file
 from tensorflux.formats.tfrecord import tf_record_iterator
 from tensorflux.ops import array
 from tensorflux.data import structure
@@ -27,25 +26,6 @@ def _names_tensor(filenames, what):
 
 def _record(payload):
     return (np.array(bytes(payload), dtype=object),)
-
-
-def _open(path, compression):
-    """A binary stream of the file's contents, decompressed."""
-    try:
-        if compression == "GZIP":
-            return gzip.open(path, "rb")
-        raw = open(path, "rb")
-    except FileNotFoundError:
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    except IsADirectoryError:
-        raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
-    if compression == "ZLIB":
-        with raw:
-            try:
-                return io.BytesIO(zlib.decompress(raw.read()))
-            except zlib.error as exc:
-                raise errors.DataLossError(None, None, f"{path}: {exc}") from None
-    return raw
 
 
 def _compression(value):
@@ -91,7 +71,7 @@ class TextLineDataset(_FileDataset):
                          lambda f: TextLineDataset(f, compression_type, buffer_size))
 
     def _read_file(self, path, values):
-        with _open(path, _compression(values[self._compression])) as stream:
+        with open_file(path, _compression(values[self._compression])) as stream:
             for line in stream:
                 if line.endswith(b"\n"):
                     line = line[:-1]
@@ -150,7 +130,7 @@ class FixedLengthRecordDataset(_FileDataset):
             raise errors.InvalidArgumentError(None, None, f"record_bytes must be positive, got "
                                                           f"{record}")
         compression = _compression(values[self._compression])
-        with _open(path, compression) as stream:
+        with open_file(path, compression) as stream:
             data = stream.read() if compression else None
             size = len(data) if compression else os.fstat(stream.fileno()).st_size
             body = size - header - footer

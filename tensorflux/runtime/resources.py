@@ -27,7 +27,7 @@ class SessionResources:
     def variable_ref(self, tensor):
         """The VariableRef a ref input names; the tensor must come from a variable op."""
         op = tensor.op
-        if op.type not in ("VariableV2", "Variable", "TemporaryVariable"):
+        if op.type != "VariableV2":
             raise errors.UnimplementedError(
                 None, op, f"{op.name} ({op.type}) is used as a variable reference, but only "
                           "variable ops can be assigned to.")

@@ -1,15 +1,14 @@
 """Kernels of readers and decoders (ops/io.py). Readers are session resources that take file
 names from a queue (kernels/numpy/data_flow.py) and keep their place in the current file."""
 import glob
-import gzip
 import io
 import os
 import re
-import zlib
 
 import numpy as np
 
 from tensorflux.formats import protos
+from tensorflux.formats.files import open_file
 from tensorflux.formats.tfrecord import tf_record_iterator
 from tensorflux.framework import dtypes, errors
 from tensorflux.framework.registry import kernel
@@ -21,27 +20,9 @@ def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _open(path, compression=""):
-    try:
-        raw = open(path, "rb")
-    except FileNotFoundError:
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    except IsADirectoryError:
-        raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
-    if compression == "GZIP":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if compression == "ZLIB":
-        with raw:
-            try:
-                return io.BytesIO(zlib.decompress(raw.read()))
-            except zlib.error as exc:
-                raise errors.DataLossError(None, None, f"{path}: {exc}") from None
-    return raw
-
-
 # ---- record formats: each yields (key, value) bytes pairs for one file ----
 def _text_lines(path, skip_header_lines):
-    with _open(path) as stream:
+    with open_file(path) as stream:
         for number, line in enumerate(stream, 1):
             if number <= skip_header_lines:
                 continue
@@ -51,7 +32,7 @@ def _text_lines(path, skip_header_lines):
 
 
 def _fixed_length_records(path, record_bytes, header_bytes, footer_bytes, hop_bytes, encoding):
-    with _open(path, encoding) as stream:
+    with open_file(path, encoding) as stream:
         data = stream.read()
     body = len(data) - header_bytes - footer_bytes
     if hop_bytes <= 0:
@@ -77,7 +58,7 @@ def _tfrecords(path, compression_type):
 
 
 def _whole_file(path):
-    with _open(path) as stream:
+    with open_file(path) as stream:
         yield path.encode(), stream.read()
 
 
@@ -218,7 +199,7 @@ def reader_reset(ctx, reader):
 # ---- files ----
 @kernel("ReadFile")
 def read_file(filename):
-    with _open(_text(filename)) as stream:
+    with open_file(_text(filename)) as stream:
         return np.array(stream.read(), dtype=object)
 
 

@@ -38,10 +38,9 @@ UNARY = {
     "Sin": np.sin, "Cos": np.cos, "Tan": np.tan, "Asin": np.arcsin, "Acos": np.arccos,
     "Atan": np.arctan, "Sinh": np.sinh, "Cosh": np.cosh, "Tanh": np.tanh, "Asinh": np.arcsinh,
     "Acosh": np.arccosh, "Atanh": np.arctanh, "Sigmoid": _sigmoid, "Reciprocal": _reciprocal,
-    "Inv": _reciprocal, "Floor": np.floor, "Ceil": np.ceil, "Round": _round_half_even,
+    "Floor": np.floor, "Ceil": np.ceil, "Round": _round_half_even,
     "Rint": np.rint, "IsFinite": np.isfinite, "IsNan": np.isnan, "IsInf": np.isinf,
-    "LogicalNot": np.logical_not, "Erf": _erf, "Real": np.real, "Imag": np.imag,
-    "Conj": np.conj, "ComplexAbs": np.abs, "Angle": np.angle,
+    "LogicalNot": np.logical_not, "Erf": _erf, "Conj": np.conj,
 }
 
 BINARY = {
@@ -196,7 +195,7 @@ def mat_mul(a, b, *, transpose_a=False, transpose_b=False):
     return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 
-@kernel(("BatchMatMul", "BatchMatMulV2"))
+@kernel("BatchMatMulV2")
 def batch_mat_mul(x, y, *, adj_x=False, adj_y=False):
     if adj_x:
         x = np.conj(np.swapaxes(x, -1, -2))
@@ -225,33 +224,22 @@ def matrix_determinant(x):
     return np.asarray(np.linalg.det(x)).astype(x.dtype, copy=False)
 
 
-@kernel("Cumsum")
-def cumsum(x, axis, *, exclusive=False, reverse=False):
-    axis = int(axis)
-    if reverse:
-        x = np.flip(x, axis)
-    out = np.cumsum(x, axis=axis, dtype=x.dtype)
-    if exclusive:
-        out = np.concatenate([np.zeros_like(np.take(out, [0], axis=axis)),
-                              np.delete(out, -1, axis=axis)], axis=axis)
-    return np.flip(out, axis) if reverse else out
+def _scan(accumulate, identity):
+    """A cumulative kernel; `exclusive` shifts in the identity, `reverse` scans from the end."""
+    def scan(x, axis, *, exclusive=False, reverse=False):
+        axis = int(axis)
+        if reverse:
+            x = np.flip(x, axis)
+        out = accumulate(x, axis=axis, dtype=x.dtype)
+        if exclusive:
+            first = np.full_like(np.take(out, [0], axis=axis), identity)
+            out = np.concatenate([first, np.delete(out, -1, axis=axis)], axis=axis)
+        return np.flip(out, axis) if reverse else out
+    return scan
 
 
-@kernel("Cumprod")
-def cumprod(x, axis, *, exclusive=False, reverse=False):
-    axis = int(axis)
-    if reverse:
-        x = np.flip(x, axis)
-    out = np.cumprod(x, axis=axis, dtype=x.dtype)
-    if exclusive:
-        out = np.concatenate([np.ones_like(np.take(out, [0], axis=axis)),
-                              np.delete(out, -1, axis=axis)], axis=axis)
-    return np.flip(out, axis) if reverse else out
-
-
-@kernel("ClipByValue")
-def clip_by_value(x, lo, hi):
-    return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+kernel("Cumsum")(_scan(np.cumsum, 0))
+kernel("Cumprod")(_scan(np.cumprod, 1))
 
 
 def _check_segment_ids(ids, num_segments):

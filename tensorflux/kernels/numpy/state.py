@@ -10,7 +10,7 @@ def variable_key(op):
     return op._attrs.get("shared_name") or op.name
 
 
-@kernel(("VariableV2", "Variable"), context=True)
+@kernel("VariableV2", context=True)
 def variable(ctx):
     key = variable_key(ctx.op)
     try:
