@@ -169,8 +169,6 @@ extra("LRNGrad", lambda g, x, **kw: raw(
     depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75), [case((2, 3, 3, 7), (2, 3, 3, 7))])
 extra("BatchMatMulV2", lambda x, y, **kw: tf.matmul(x, y, **kw),
       [case((2, 3, 4), (2, 4, 5)), case((2, 4, 3), (1, 5, 4), adjoint_a=True, adjoint_b=True)])
-extra("ClipByValue", lambda x, lo, hi: tf.clip_by_value(x, lo, hi),
-      [case((3, 4), (), ()), case((3, 4), (3, 4), (4,))], dtypes=REAL)
 extra("Switch", lambda x, p: tf.cond(p, lambda: x * 2.0, lambda: x - 1.0),
       [case((3,), arg((), "bool", values=True)), case((3,), arg((), "bool", values=False))])
 

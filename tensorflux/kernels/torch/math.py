@@ -24,7 +24,7 @@ UNARY = {
     "Sinh": ("sinh", FLOATS), "Cosh": ("cosh", FLOATS), "Tanh": ("tanh", FLOATS),
     "Asinh": ("asinh", FLOATS), "Acosh": ("acosh", FLOATS), "Atanh": ("atanh", FLOATS),
     "Sigmoid": ("sigmoid", FLOATS), "Reciprocal": ("reciprocal", FLOATS),
-    "Inv": ("reciprocal", FLOATS), "Floor": ("floor", FLOATS), "Ceil": ("ceil", FLOATS),
+    "Floor": ("floor", FLOATS), "Ceil": ("ceil", FLOATS),
     # torch.round rounds half to even, as TF's Round and Rint do.
     "Round": ("round", REALS), "Rint": ("round", FLOATS), "Erf": ("erf", FLOATS),
     "LogicalNot": ("logical_not", _BOOL),
@@ -139,11 +139,6 @@ def add_n(*inputs):
     return total
 
 
-@torch_kernel("ClipByValue", fresh=True)
-def clip_by_value(x, lo, hi):
-    return torch.minimum(torch.maximum(x, lo), hi)
-
-
 # ---- reductions (the axes are a host input) ----
 def _dims(x, axes):
     return tuple(sorted({a % x.dim() for a in as_ints(axes)})) if x.dim() else ()
@@ -219,7 +214,7 @@ def mat_mul(a, b, *, transpose_a=False, transpose_b=False):
     return torch.matmul(a.mT if transpose_a else a, b.mT if transpose_b else b)
 
 
-@torch_kernel(("BatchMatMul", "BatchMatMulV2"), types=DENSE, fresh=True)
+@torch_kernel("BatchMatMulV2", types=DENSE, fresh=True)
 def batch_mat_mul(x, y, *, adj_x=False, adj_y=False):
     return torch.matmul(x.mT if adj_x else x, y.mT if adj_y else y)
 

@@ -11,7 +11,7 @@ from tensorflux.kernels.torch.library import ALL, REALS, torch_kernel
 
 _GPU = ("GPU",)
 
-torch_kernel(("VariableV2", "Variable"), types=ALL, devices=_GPU, context=True)(state.variable)
+torch_kernel("VariableV2", types=ALL, devices=_GPU, context=True)(state.variable)
 torch_kernel("IsVariableInitialized", types=ALL, devices=_GPU, context=True,
              host_outputs=(0,))(state.is_variable_initialized)
 
