@@ -99,16 +99,24 @@ class GraphFramework:
         graph = tf.Graph()
         with graph.as_default():
             step = workload.builder(tf, **workload.kwargs)
-            init = tf.global_variables_initializer()
+            init = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
         config = tf.ConfigProto(intra_op_parallelism_threads=self.threads,
                                 inter_op_parallelism_threads=self.threads)
         sess = tf.Session(graph=graph, config=config)
         sess.run(init)
+        coord = tf.train.Coordinator()
+        with graph.as_default():
+            threads = tf.train.start_queue_runners(sess, coord)
         fetches, feed = step.fetches, step.feed
 
         def run():
             sess.run(fetches, feed_dict=feed)
-        return run, sess.close
+
+        def close():
+            coord.request_stop()
+            coord.join(threads, stop_grace_period_secs=10)
+            sess.close()
+        return run, close
 
 
 class TorchEager:
@@ -129,6 +137,8 @@ class TorchEager:
 
     def prepare(self, workload):
         import torch_models
+        if workload.name not in torch_models.BUILDERS:
+            raise NotImplementedError(f"no PyTorch program for {workload.name}")
         step = torch_models.BUILDERS[workload.name](self.torch, **workload.kwargs)
         return step, lambda: None
 

@@ -205,14 +205,12 @@ def vgg16_forward_backward(tf, batch):
 
 
 # ---- CIFAR-10 tutorial network ----
-def cifar_train(tf, batch):
-    """One SGD(0.1) step of the CIFAR-10 tutorial's CNN on a fed batch of 24x24x3 crops.
+def _cifar_step(tf, x, y, batch):
+    """One SGD(0.1) step of the CIFAR-10 tutorial's CNN on images x [batch, 24, 24, 3], labels y.
 
     conv5x5x64 → pool → lrn → conv5x5x64 → lrn → pool → fc384 → fc192 → fc10, with the
     tutorial's 0.004 L2 weight decay on the two hidden fully connected layers.
     """
-    x = tf.placeholder(tf.float32, [batch, 24, 24, 3])
-    y = tf.placeholder(tf.int32, [batch])
     decays = []
 
     def weight(shape, stddev, decay=None):
@@ -240,9 +238,36 @@ def cifar_train(tf, batch):
     cross_entropy = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(y, tf.int64), logits=logits))
     loss = tf.add_n([cross_entropy] + decays)
-    train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+
+
+def cifar_train(tf, batch):
+    """The CIFAR CNN step on a batch already in memory (fed)."""
+    x = tf.placeholder(tf.float32, [batch, 24, 24, 3])
+    y = tf.placeholder(tf.int32, [batch])
     images, labels = make_cifar_batch(batch)
-    return Step(train_op, {x: images, y: labels})
+    return Step(_cifar_step(tf, x, y, batch), {x: images, y: labels})
+
+
+def cifar_train_queue(tf, batch):
+    """The same step fed by a queue pipeline: slice_input_producer over 8 batches of
+    examples → shuffle_batch with two queue-runner threads."""
+    images, labels = make_cifar_batch(batch * 8, seed=1)
+    image, label = tf.train.slice_input_producer([tf.constant(images), tf.constant(labels)],
+                                                 shuffle=True, seed=0)
+    x, y = tf.train.shuffle_batch([image, label], batch_size=batch, capacity=batch * 4,
+                                  min_after_dequeue=batch * 2, num_threads=2, seed=0)
+    return Step(_cifar_step(tf, x, y, batch), None)
+
+
+def cifar_train_dataset(tf, batch):
+    """The same step fed by tf.data: from_tensor_slices → shuffle → repeat → batch → prefetch."""
+    images, labels = make_cifar_batch(batch * 8, seed=1)
+    dataset = (tf.data.Dataset.from_tensor_slices((images, labels))
+               .shuffle(batch * 4, seed=0).repeat().batch(batch, drop_remainder=True)
+               .prefetch(2))
+    x, y = tf.data.make_one_shot_iterator(dataset).get_next()
+    return Step(_cifar_step(tf, x, y, batch), None)
 
 
 WORKLOADS = (
@@ -257,6 +282,10 @@ WORKLOADS = (
              "ms", 1, False),
     Workload("cifar_train", "CIFAR CNN SGD step, batch 128", cifar_train, {"batch": 128},
              "ms", 1, False),
+    Workload("cifar_train_queue", "CIFAR CNN step fed by a queue pipeline", cifar_train_queue,
+             {"batch": 128}, "ms", 1, False),
+    Workload("cifar_train_dataset", "CIFAR CNN step fed by tf.data", cifar_train_dataset,
+             {"batch": 128}, "ms", 1, False),
     Workload("alexnet_forward", "AlexNet forward, batch 8", alexnet_forward, {"batch": 8},
              "ms", 1, False),
     Workload("alexnet_fwd_bwd", "AlexNet forward-backward, batch 8", alexnet_forward_backward,
