@@ -11,23 +11,18 @@ from tensorflux.framework.registry import kernel
 from tensorflux.ops.training_ops import _SIGNATURES
 
 
-def _operands(ctx, args):
-    """The kernel's inputs as arrays: refs and gradient of the variable's shape, scalars as
-    NumPy scalars of its dtype, global_step as an int; InvalidArgumentError naming the input
-    that does not fit."""
+def operands(ctx, args, ref_value, grad_value):
+    """The kernel's inputs checked against its op's signature: refs (through `ref_value`) and
+    the gradient (through `grad_value(g, dtype)`) of the variable's shape, scalars as NumPy
+    scalars of its dtype, global_step as an int; InvalidArgumentError naming the input that
+    does not fit. Shared by every library's Apply kernels."""
     signature = _SIGNATURES[ctx.op.type]
-    var = args[0].value()
-    dtype = var.dtype
+    dtype = ctx.op.inputs[0].dtype.base_dtype.as_numpy_dtype
+    var = ref_value(args[0])
     out = []
     for (name, role), value in zip(signature, args):
-        if role == "r":
-            value = value.value()
-            if value.shape != var.shape:
-                raise errors.InvalidArgumentError(
-                    None, ctx.op, f"var and {name} do not have the same shape"
-                                  f"{list(var.shape)} {list(value.shape)}")
-        elif role == "g":
-            value = np.asarray(value, dtype)
+        if role in ("r", "g"):
+            value = ref_value(value) if role == "r" else grad_value(value, dtype)
             if value.shape != var.shape:
                 raise errors.InvalidArgumentError(
                     None, ctx.op, f"var and {name} do not have the same shape"
@@ -40,6 +35,10 @@ def _operands(ctx, args):
             value = int(value) if role == "step" else value.astype(dtype)[()]
         out.append(value)
     return out
+
+
+def _operands(ctx, args):
+    return operands(ctx, args, lambda ref: ref.value(), lambda grad, dtype: np.asarray(grad, dtype))
 
 
 def _rsqrt(x):

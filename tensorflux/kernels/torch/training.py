@@ -11,7 +11,7 @@ updated by one formula together through the multi-tensor `_foreach` kernels.
 import numpy as np
 import torch
 
-from tensorflux.framework import errors
+from tensorflux.kernels.numpy.training import operands
 from tensorflux.kernels.torch.library import FLOATS, torch_kernel, variable_tensor
 from tensorflux.ops.training_ops import _SIGNATURES
 
@@ -24,27 +24,8 @@ def _apply_kernel(op_type):
 
 
 def _operands(ctx, args):
-    """Refs as tensors, the gradient checked against the variable's shape, scalars as NumPy
-    scalars of the variable's dtype (InvalidArgumentError naming an input that does not fit)."""
-    signature = _SIGNATURES[ctx.op.type]
-    dtype = ctx.op.inputs[0].dtype.base_dtype.as_numpy_dtype
-    var = variable_tensor(args[0])
-    out = []
-    for (name, role), value in zip(signature, args):
-        if role in ("r", "g"):
-            value = variable_tensor(value) if role == "r" else value
-            if value.shape != var.shape:
-                raise errors.InvalidArgumentError(
-                    None, ctx.op, f"var and {name} do not have the same shape"
-                                  f"{list(var.shape)} {list(value.shape)}")
-        else:
-            value = np.asarray(value)
-            if value.ndim != 0:
-                raise errors.InvalidArgumentError(
-                    None, ctx.op, f"{name} is not a scalar: {list(value.shape)}")
-            value = value.astype(dtype)[()]
-        out.append(value)
-    return out
+    """Refs as tensors, the gradient as given, checked as the NumPy kernels check them."""
+    return operands(ctx, args, variable_tensor, lambda grad, dtype: grad)
 
 
 @_apply_kernel("ApplyGradientDescent")
