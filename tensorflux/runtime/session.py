@@ -209,9 +209,6 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         mapper, fetch_tensors, targets = self._fetch_structure(fetches)
         feed_tensors, feed_values = self._feeds(feed_dict)
-        for tensor in fetch_tensors:
-            if not self._graph.is_fetchable(tensor):
-                raise errors.InvalidArgumentError(None, tensor.op, f"{tensor.name} is not fetchable")
         plan = self._plan(fetch_tensors, targets, feed_tensors)
         timeout = getattr(options, "timeout_in_ms", 0) or self._config.operation_timeout_in_ms
         self._resources.set_deadline(timeout)
