@@ -145,11 +145,11 @@ class _ZlibStream:
 
 def _open_for_read(path, kind):
     try:
+        if kind == TFRecordCompressionType.GZIP:
+            return gzip.open(path, "rb")  # owns (and closes) its file
         raw = open(path, "rb")
     except FileNotFoundError:
         raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
-    if kind == TFRecordCompressionType.GZIP:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
     if kind == TFRecordCompressionType.ZLIB:
         return _ZlibStream(raw)
     return raw
