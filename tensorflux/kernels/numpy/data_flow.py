@@ -13,6 +13,7 @@ import numpy as np
 
 from tensorflux.framework import dtypes, errors
 from tensorflux.framework.registry import kernel
+from tensorflux.kernels.numpy.random import op_generator
 
 # TF names an unshared resource "_<process-wide counter>_<op name>", and so do we: the
 # names show up in error messages users grep for.
@@ -330,20 +331,20 @@ def _key(ctx, shared_name):
     return "queue:" + (shared_name or ctx.op.name)
 
 
-@kernel("FIFOQueueV2", context=True)
-def fifo_queue(ctx, *, component_types, shapes=(), capacity=-1, shared_name=""):
-    key = _key(ctx, shared_name)
-    ctx.resources.lookup_or_create(
-        key, lambda: Queue(ctx.resources, ctx.op.name, component_types, shapes, capacity))
-    return _handle(key)
+def _queue_kernel(op_type, queue_class):
+    """The kernel of a queue op whose queue needs no more than its types, shapes and capacity."""
+    @kernel(op_type, context=True)
+    def make_queue(ctx, *, component_types, shapes=(), capacity=-1, shared_name=""):
+        key = _key(ctx, shared_name)
+        ctx.resources.lookup_or_create(
+            key, lambda: queue_class(ctx.resources, ctx.op.name, component_types, shapes,
+                                     capacity))
+        return _handle(key)
+    return make_queue
 
 
-@kernel("PaddingFIFOQueueV2", context=True)
-def padding_fifo_queue(ctx, *, component_types, shapes=(), capacity=-1, shared_name=""):
-    key = _key(ctx, shared_name)
-    ctx.resources.lookup_or_create(
-        key, lambda: PaddingQueue(ctx.resources, ctx.op.name, component_types, shapes, capacity))
-    return _handle(key)
+_queue_kernel("FIFOQueueV2", Queue)
+_queue_kernel("PaddingFIFOQueueV2", PaddingQueue)
 
 
 @kernel("RandomShuffleQueueV2", context=True)
@@ -352,8 +353,7 @@ def random_shuffle_queue(ctx, *, component_types, shapes=(), capacity=-1, min_af
     key = _key(ctx, shared_name)
 
     def make():
-        seeds = None if seed == 0 and seed2 == 0 else (seed, seed2)
-        generator = ctx.resources.generator(ctx.op, seeds)
+        generator = op_generator(ctx, seed, seed2)
         return RandomShuffleQueue(ctx.resources, ctx.op.name, component_types, shapes, capacity,
                                   min_after_dequeue, generator)
     ctx.resources.lookup_or_create(key, make)

@@ -5,7 +5,7 @@ from tensorflux.framework import errors
 from tensorflux.framework.registry import kernel
 
 
-def _generator(ctx, seed, seed2):
+def op_generator(ctx, seed, seed2):
     # Both seeds zero means "unseeded": fresh entropy per session, as TF1.
     return ctx.resources.generator(ctx.op, None if seed == 0 and seed2 == 0 else (seed, seed2))
 
@@ -16,19 +16,19 @@ def _dims(shape):
 
 @kernel("RandomStandardNormal", context=True)
 def random_standard_normal(ctx, shape, *, dtype, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     return gen.standard_normal(_dims(shape)).astype(dtype.as_numpy_dtype)
 
 
 @kernel("RandomUniform", context=True)
 def random_uniform(ctx, shape, *, dtype, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     return gen.random(_dims(shape)).astype(dtype.as_numpy_dtype)
 
 
 @kernel("TruncatedNormal", context=True)
 def truncated_normal(ctx, shape, *, dtype, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     out = gen.standard_normal(_dims(shape))
     bad = np.abs(out) > 2
     while bad.any():
@@ -39,7 +39,7 @@ def truncated_normal(ctx, shape, *, dtype, seed=0, seed2=0):
 
 @kernel("RandomUniformInt", context=True)
 def random_uniform_int(ctx, shape, minval, maxval, *, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     if minval >= maxval:
         raise errors.InvalidArgumentError(None, ctx.op, f"Need minval < maxval, got {minval} >= "
                                                         f"{maxval}")
@@ -48,13 +48,13 @@ def random_uniform_int(ctx, shape, minval, maxval, *, seed=0, seed2=0):
 
 @kernel("RandomShuffle", context=True)
 def random_shuffle(ctx, value, *, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     return value[gen.permutation(len(value))] if np.ndim(value) else value
 
 
 @kernel("Multinomial", context=True)
 def multinomial(ctx, logits, num_samples, *, output_dtype, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     logits = np.asarray(logits, dtype=np.float64)
     probs = np.exp(logits - logits.max(axis=1, keepdims=True))
     cdf = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
@@ -65,7 +65,7 @@ def multinomial(ctx, logits, num_samples, *, output_dtype, seed=0, seed2=0):
 
 @kernel("RandomGamma", context=True)
 def random_gamma(ctx, shape, alpha, *, seed=0, seed2=0):
-    gen = _generator(ctx, seed, seed2)
+    gen = op_generator(ctx, seed, seed2)
     alpha = np.asarray(alpha)
     out = gen.standard_gamma(alpha, size=_dims(shape) + list(alpha.shape))
     return out.astype(alpha.dtype)
