@@ -59,7 +59,7 @@ def global_norm(t_list, name=None):
     """
     t_list = _check_sequence(t_list)
     graph = graph_of([t for t in t_list if t is not None])
-    with graph.name_scope(name or "global_norm") as scope:
+    with graph.name_scope(name or "global_norm"):
         values = [convert_to_tensor(t, name=f"t_{i}") if t is not None else None
                   for i, t in enumerate(t_list)]
         half_squared_norms = []

@@ -9,7 +9,7 @@ from tensorflux.framework import dtypes, errors
 from tensorflux.framework.graph import Operation, Tensor, get_default_graph
 from tensorflux.framework.registry import DEAD
 from tensorflux.runtime import allocator, devices
-from tensorflux.runtime.config import ConfigProto, RunMetadata
+from tensorflux.runtime.config import ConfigProto
 from tensorflux.runtime.executor import Plan
 from tensorflux.runtime.resources import SessionResources
 

@@ -1,7 +1,6 @@
 """Kernels of readers and decoders (ops/io.py). Readers are session resources that take file
 names from a queue (kernels/numpy/data_flow.py) and keep their place in the current file."""
 import glob
-import io
 import os
 import re
 
