@@ -194,6 +194,16 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
                                      loss_collection, reduction)
 
 
+def _logits_and_labels(logits, labels, labels_name):
+    """logits as a tensor and labels cast to its dtype; ValueError if their shapes differ."""
+    logits = convert_to_tensor(logits, name="logits")
+    labels = array.cast(labels, logits.dtype.base_dtype)
+    if not logits.shape.is_compatible_with(labels.shape):
+        raise ValueError(f"Shapes {logits.shape} and {labels.shape} are incompatible "
+                         f"(logits and {labels_name})")
+    return logits, labels
+
+
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
                           loss_collection=GraphKeys.LOSSES,
                           reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
@@ -201,11 +211,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
     labels * (1 - s) + s / 2."""
     _require(multi_class_labels=multi_class_labels, logits=logits)
     with _scope(scope, "sigmoid_cross_entropy_loss") as name:
-        logits = convert_to_tensor(logits, name="logits")
-        labels = array.cast(multi_class_labels, logits.dtype.base_dtype)
-        if not logits.shape.is_compatible_with(labels.shape):
-            raise ValueError(f"Shapes {logits.shape} and {labels.shape} are incompatible "
-                             f"(logits and multi_class_labels)")
+        logits, labels = _logits_and_labels(logits, multi_class_labels, "multi_class_labels")
         if label_smoothing > 0:
             labels = math.add(math.multiply(labels, 1.0 - label_smoothing),
                               0.5 * label_smoothing)
@@ -221,11 +227,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     labels toward uniform: labels * (1 - s) + s / num_classes. No gradient into labels."""
     _require(onehot_labels=onehot_labels, logits=logits)
     with _scope(scope, "softmax_cross_entropy_loss") as name:
-        logits = convert_to_tensor(logits, name="logits")
-        labels = array.cast(onehot_labels, logits.dtype.base_dtype)
-        if not logits.shape.is_compatible_with(labels.shape):
-            raise ValueError(f"Shapes {logits.shape} and {labels.shape} are incompatible "
-                             f"(logits and onehot_labels)")
+        logits, labels = _logits_and_labels(logits, onehot_labels, "onehot_labels")
         if label_smoothing > 0:
             classes = array.cast(array.shape(labels)[-1], logits.dtype.base_dtype)
             labels = math.add(math.multiply(labels, 1.0 - label_smoothing),

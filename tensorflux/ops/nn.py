@@ -667,19 +667,26 @@ def _infer_xent(op):
     return [(x.dtype.base_dtype, TensorShape([shape[0]])), (x.dtype.base_dtype, shape)]
 
 
-def _infer_sparse_xent(op):
-    x, y = op.inputs
-    if x.shape.ndims is not None and x.shape.ndims != 2 or \
-            y.shape.ndims is not None and y.shape.ndims != 1:
-        raise ValueError(f"{op.type} ({op.name}): logits must be 2-D and labels 1-D, got input "
-                         f"shapes: {_input_shapes(op)}.")
-    batch = x.shape[0] if x.shape.ndims == 2 else None
-    labels = y.shape[0] if y.shape.ndims == 1 else None
-    if batch is not None and labels is not None and batch != labels:
-        raise ValueError(f"Dimensions must be equal, but are {batch} and {labels} for "
+def _matrix_vector_batch(op, matrix_name, vector_name):
+    """The batch size of an op's [batch, n] matrix and [batch] vector inputs (None if unknown);
+    ValueError if their ranks or batch sizes disagree."""
+    m, v = op.inputs[:2]
+    if m.shape.ndims is not None and m.shape.ndims != 2 or \
+            v.shape.ndims is not None and v.shape.ndims != 1:
+        raise ValueError(f"{op.type} ({op.name}): {matrix_name} must be 2-D and {vector_name} "
+                         f"1-D, got input shapes: {_input_shapes(op)}.")
+    batch = m.shape[0] if m.shape.ndims == 2 else None
+    length = v.shape[0] if v.shape.ndims == 1 else None
+    if batch is not None and length is not None and batch != length:
+        raise ValueError(f"Dimensions must be equal, but are {batch} and {length} for "
                          f"'{op.name}' (op: '{op.type}') with input shapes: "
                          f"{_input_shapes(op)}.")
-    batch = labels if batch is None else batch
+    return length if batch is None else batch
+
+
+def _infer_sparse_xent(op):
+    x = op.inputs[0]
+    batch = _matrix_vector_batch(op, "logits", "labels")
     classes = x.shape[1] if x.shape.ndims == 2 else None
     return [(x.dtype.base_dtype, TensorShape([batch])),
             (x.dtype.base_dtype, TensorShape([batch, classes]))]
@@ -830,18 +837,7 @@ def l2_loss(t, name=None):
 
 
 def _infer_in_top_k(op):
-    p, t = op.inputs[:2]
-    if p.shape.ndims is not None and p.shape.ndims != 2 or \
-            t.shape.ndims is not None and t.shape.ndims != 1:
-        raise ValueError(f"{op.type} ({op.name}): predictions must be 2-D and targets 1-D, got "
-                         f"input shapes: {_input_shapes(op)}.")
-    batch = p.shape[0] if p.shape.ndims == 2 else None
-    targets = t.shape[0] if t.shape.ndims == 1 else None
-    if batch is not None and targets is not None and batch != targets:
-        raise ValueError(f"Dimensions must be equal, but are {batch} and {targets} for "
-                         f"'{op.name}' (op: '{op.type}') with input shapes: "
-                         f"{_input_shapes(op)}.")
-    return [(dtypes.bool_, TensorShape([batch if batch is not None else targets]))]
+    return [(dtypes.bool_, TensorShape([_matrix_vector_batch(op, "predictions", "targets")]))]
 
 
 def _infer_top_k(op):

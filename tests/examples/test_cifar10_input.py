@@ -1,14 +1,13 @@
 """The course's CIFAR-10 input pipeline over small files in the cifar-10-batches-bin format."""
-import contextlib
 
 import numpy as np
 import pytest
 
 import tensorflux as tf
+from queue_session import BOUNDED, running
 from tensorflux.examples import cifar10_input
 
 # Sessions of these tests end any blocked op with DeadlineExceededError instead of hanging.
-BOUNDED = tf.ConfigProto(operation_timeout_in_ms=20000)
 TIMEOUT = tf.RunOptions(timeout_in_ms=20000)
 RECORDS_PER_FILE = 6
 
@@ -28,18 +27,6 @@ def _write_batches(directory):
         (directory / name).write_bytes(b"".join(parts))
         written[name] = rows
     return written
-
-
-@contextlib.contextmanager
-def running():
-    with tf.Session(config=BOUNDED) as sess:
-        coord = tf.train.Coordinator()
-        threads = tf.train.start_queue_runners(sess, coord)
-        try:
-            yield sess
-        finally:
-            coord.request_stop()
-            coord.join(threads, stop_grace_period_secs=10)
 
 
 @pytest.fixture
@@ -80,7 +67,7 @@ def test_distorted_inputs_give_standardized_shuffled_crops(tmp_path, small_epoch
     assert images.shape.as_list() == [4, 24, 24, 3] and images.dtype == tf.float32
     assert labels.shape.as_list() == [4] and labels.dtype == tf.int32
     all_labels = {label for rows in written.values() for label, _ in rows}
-    with running() as sess:
+    with running(init_locals=False, grace_secs=10) as sess:
         for _ in range(3):
             image_batch, label_batch = sess.run([images, labels], options=TIMEOUT)
             assert set(label_batch.tolist()) <= all_labels
@@ -97,7 +84,7 @@ def test_inputs_give_centre_crops_of_the_eval_file(tmp_path, small_epochs, no_th
     for label, image in written["test_batch.bin"]:
         crop = image[4:28, 4:28].astype(np.float64)
         centre[label, round(float(crop.mean()), 2)] = crop
-    with running() as sess:
+    with running(init_locals=False, grace_secs=10) as sess:
         image_batch, label_batch = sess.run([images, labels], options=TIMEOUT)
     for image, label in zip(image_batch, label_batch):
         # standardization is affine per image: undo it through any matching centre crop

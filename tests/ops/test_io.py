@@ -1,28 +1,13 @@
 """Readers, TFRecord files, decode_csv, decode_raw and tf.train.Example parsing."""
-import contextlib
 import struct
 
 import numpy as np
 import pytest
 
 import tensorflux as tf
+from queue_session import BOUNDED, running
 
-# Sessions of these tests end any blocked op with DeadlineExceededError instead of hanging.
-BOUNDED = tf.ConfigProto(operation_timeout_in_ms=20000)
 TIMEOUT = tf.RunOptions(timeout_in_ms=5000)
-
-
-@contextlib.contextmanager
-def running():
-    with tf.Session(config=BOUNDED) as sess:
-        sess.run(tf.local_variables_initializer())
-        coord = tf.train.Coordinator()
-        threads = tf.train.start_queue_runners(sess, coord)
-        try:
-            yield sess
-        finally:
-            coord.request_stop()
-            coord.join(threads, stop_grace_period_secs=5)
 
 
 def _records(reader, files, **read):

@@ -1,30 +1,19 @@
 """Producers and batching: the slides' CSV pipeline, epochs, shuffling, batch shapes."""
-import contextlib
+import functools
 
 import numpy as np
 import pytest
 
+import queue_session
 import tensorflux as tf
+from queue_session import BOUNDED
 
 # Sessions of these tests end any blocked op with DeadlineExceededError instead of hanging.
-BOUNDED = tf.ConfigProto(operation_timeout_in_ms=20000)
 TIMEOUT = tf.RunOptions(timeout_in_ms=5000)
 
 
-@contextlib.contextmanager
-def running(init_locals=True):
-    """A session with the graph's queue runners started; stops and joins them on exit."""
-    with tf.Session(config=BOUNDED) as sess:
-        sess.run(tf.global_variables_initializer())
-        if init_locals:
-            sess.run(tf.local_variables_initializer())
-        coord = tf.train.Coordinator()
-        threads = tf.train.start_queue_runners(sess, coord)
-        try:
-            yield sess
-        finally:
-            coord.request_stop()
-            coord.join(threads, stop_grace_period_secs=5)
+# Every pipeline here starts with its global and local variables initialized.
+running = functools.partial(queue_session.running, init_globals=True)
 
 
 def _drain(sess, fetch):

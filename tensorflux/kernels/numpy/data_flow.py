@@ -299,17 +299,6 @@ class PriorityQueue(Queue):
         for element in elements:
             self._put(element)
 
-    def batch(self, elements, n):
-        out = []
-        for i, dtype in enumerate(self.dtypes):
-            if elements:
-                out.append(np.stack([e[i] for e in elements]))
-            else:
-                shape = self._expected_shape(i) or ()
-                out.append(np.zeros((0,) + tuple(shape), dtype=dtype))
-        return out
-
-
 # ---- kernels ----
 def resource_of(ctx, handle):
     """The queue or reader a handle names in this session."""
