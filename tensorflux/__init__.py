@@ -51,6 +51,7 @@ from tensorflux.ops.clip_ops import *  # noqa: F401,F403,E402
 from tensorflux.ops import nn_grad  # noqa: F401,E402
 from tensorflux.ops.data_flow import *  # noqa: F401,F403,E402
 from tensorflux.ops.io import *  # noqa: F401,F403,E402
+from tensorflux.ops.parsing import *  # noqa: F401,F403,E402
 from tensorflux.framework.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: F401,E402
 from tensorflux import python_io  # noqa: F401,E402
 from tensorflux import python_io as io  # noqa: F401,E402
@@ -59,3 +60,4 @@ from tensorflux import client, graph_util  # noqa: F401,E402
 from tensorflux.formats.protos import (AttrValue, Event, GraphDef, HistogramProto,  # noqa: F401,E402
                                        MetaGraphDef, NodeDef, SessionLog, Summary, TensorProto,
                                        VariableDef)
+from tensorflux import queue  # noqa: F401,E402

@@ -14,3 +14,4 @@ from tensorflux.framework.graph_io import write_graph  # noqa: F401,E402
 from tensorflux.formats.events import summary_iterator  # noqa: F401,E402
 from tensorflux.formats.protos import CheckpointState, SaverDef  # noqa: F401,E402
 from tensorflux.training import queue_runner  # noqa: F401,E402
+from tensorflux.formats.protos import FeatureList, FeatureLists, SequenceExample  # noqa: F401,E402

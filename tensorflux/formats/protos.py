@@ -36,6 +36,11 @@ LOG_LEVEL = {0: "UNKNOWN", 10: "DEBUGGING", 20: "INFO", 30: "WARN", 40: "ERROR",
 SESSION_STATUS = {0: "STATUS_UNSPECIFIED", 1: "START", 2: "STOP", 3: "CHECKPOINT"}
 CHECKPOINT_FORMAT_VERSION = {0: "LEGACY", 1: "V1", 2: "V2"}
 ENDIANNESS = {0: "LITTLE", 1: "BIG"}
+# error_codes.proto: the codes of the tf.errors classes, named in QueueRunnerDef.
+ERROR_CODE = dict(enumerate((
+    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED")))
 
 
 def _enum(number, name, names, **kwargs):
@@ -205,6 +210,14 @@ class MetaGraphDef(Message):
     # signature_def (5) and later fields are kept as unknown fields.
     FIELDS = (F(1, "meta_info_def", "MetaGraphDef.MetaInfoDef"), F(2, "graph_def", GraphDef),
               F(3, "saver_def", SaverDef), F(4, "collection_def", CollectionDef, key="string"))
+
+
+class QueueRunnerDef(Message):
+    """One tf.train.QueueRunner in a MetaGraphDef's `queue_runners` collection
+    (queue_runner.proto): the names of its queue and ops, and the error codes that end a thread."""
+    FIELDS = (F(1, "queue_name", "string"), F(2, "enqueue_op_name", "string", repeated=True),
+              F(3, "close_op_name", "string"), F(4, "cancel_op_name", "string"),
+              _enum(5, "queue_closed_exception_types", ERROR_CODE, repeated=True))
 
 
 class CheckpointState(Message):
@@ -379,6 +392,26 @@ class Features(Message):
 
 class Example(Message):
     FIELDS = (F(1, "features", Features),)
+
+
+class FeatureList(Message):
+    """The values of one feature at each step of a sequence."""
+    FIELDS = (F(1, "feature", Feature, repeated=True),)
+
+
+class FeatureLists(Message):
+    FIELDS = (F(1, "feature_list", FeatureList, key="string"),)
+
+
+class SequenceExample(Message):
+    """Per-sequence `context` features plus per-step `feature_lists` (example.proto)."""
+    FIELDS = (F(1, "context", Features), F(2, "feature_lists", FeatureLists))
+
+
+class ReaderBaseState(Message):
+    """What ReaderSerializeState gives for a reader that supports it (reader_base.proto)."""
+    FIELDS = (F(1, "work_started", "int64"), F(2, "work_finished", "int64"),
+              F(3, "num_records_produced", "int64"), F(4, "current_work", "bytes"))
 
 
 # --- TensorProto <-> NumPy ---------------------------------------------------------------------

@@ -75,10 +75,16 @@ def _format_scalar(kind, enum_names, value):
     if kind == "string":
         return '"' + "".join(_ESCAPES.get(ord(c), c) if ord(c) < 128 else c for c in value) + '"'
     if kind == "bytes":
-        return '"' + "".join(_BYTE_ESCAPES.get(b, chr(b)) for b in value) + '"'
+        return '"' + escape_bytes(value) + '"'
     if kind == "float":
         return _shortest_float32(value)
     return str(value)     # ints, and doubles via Python's shortest round-trip repr
+
+
+def escape_bytes(value):
+    """`value` as C-escaped text (octal escapes for non-printable bytes), as TF's error
+    messages and the text format show bytes."""
+    return "".join(_BYTE_ESCAPES.get(b, chr(b)) for b in value)
 
 
 def _shortest_float32(value):

@@ -2,11 +2,14 @@
 
 Collections are stored as TF stores them: variables as serialized VariableDef messages (so
 a program that imports the meta graph gets Variable objects back in tf.global_variables()),
-tensors and operations as node names, and plain strings and numbers as lists. Objects that
-have no such form (cond contexts, Python callables) are left out, with a log message.
+the objects of collections with registered proto functions (queue runners) as their
+serialized messages, tensors and operations as node names, and plain strings and numbers as
+lists. Objects that have no such form (cond contexts, Python callables) are left out, with a
+log message.
 """
 import logging
 import os
+import sys
 
 from tensorflux.formats import protos
 from tensorflux.framework import graph_io
@@ -20,18 +23,51 @@ VARIABLE_COLLECTIONS = frozenset((
     "moving_average_variables", "global_step", "metric_variables"))
 # Collections of other serialized messages tensorflux cannot rebuild objects from.
 _UNSUPPORTED_PROTO_COLLECTIONS = frozenset((
-    "queue_runners", "cond_context", "while_context", "savers", "saveable_objects"))
+    "cond_context", "while_context", "savers", "saveable_objects"))
+
+# collection name -> (message class, to_proto(item, export_scope), from_proto(message,
+# import_scope)): how the objects of a collection travel in a MetaGraphDef's bytes_list.
+_proto_functions = {}
+_registered_at = {}
+
+
+def register_proto_function(collection_name, proto_type=None, to_proto=None, from_proto=None):
+    """Registers how the items of `collection_name` are written to and read back from a
+    MetaGraphDef (TF's ops.register_proto_function): `to_proto(item, export_scope=...)` gives a
+    `proto_type` message or None to leave the item out; `from_proto(message,
+    import_scope=...)` rebuilds the item in the default graph. A collection is registered
+    once."""
+    frame = sys._getframe(1)
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    if collection_name in _proto_functions:
+        raise KeyError(f"Proto functions of collection {collection_name!r} registered twice: "
+                       f"at {_registered_at[collection_name]} and {where}")
+    _proto_functions[collection_name] = (proto_type, to_proto, from_proto)
+    _registered_at[collection_name] = where
+
+
+def get_collection_proto_type(collection_name):
+    return _proto_functions.get(collection_name, (None, None, None))[0]
+
+
+def get_to_proto_function(collection_name):
+    return _proto_functions.get(collection_name, (None, None, None))[1]
+
+
+def get_from_proto_function(collection_name):
+    return _proto_functions.get(collection_name, (None, None, None))[2]
 
 
 def _is_variable(item):
     return hasattr(item, "_variable") and hasattr(item, "initializer")
 
 
-def _in_scope(name, scope):
+def in_name_scope(name, scope):
+    """Whether `name` ("^" allowed) lies under `scope` (every name does when scope is empty)."""
     return not scope or name.lstrip("^").startswith(scope + "/")
 
 
-def _strip_scope(name, scope):
+def strip_name_scope(name, scope):
     """A name relative to `scope` ("^" kept); names outside it are returned unchanged."""
     if not scope:
         return name
@@ -42,7 +78,8 @@ def _strip_scope(name, scope):
     return ("^" if control else "") + bare
 
 
-def _prefixed(name, scope):
+def prepend_name_scope(name, scope):
+    """`name` under `scope` ("^" kept); the inverse of strip_name_scope."""
     if not scope or not name:
         return name
     return ("^" + scope + "/" + name[1:]) if name.startswith("^") else f"{scope}/{name}"
@@ -51,7 +88,7 @@ def _prefixed(name, scope):
 def variable_def(variable, export_scope=None):
     """The VariableDef of a tf.Variable (names relative to export_scope)."""
     def rel(item):
-        return _strip_scope(item.name, export_scope) if item is not None else ""
+        return strip_name_scope(item.name, export_scope) if item is not None else ""
     return protos.VariableDef(
         variable_name=rel(variable._variable), initializer_name=rel(variable.initializer),
         snapshot_name=rel(variable.value()), initial_value_name=rel(variable.initial_value),
@@ -61,15 +98,21 @@ def variable_def(variable, export_scope=None):
 def _collection_def(key, items, export_scope):
     """The CollectionDef of one collection, or None when its items have no serialized form."""
     items = [item for item in items
-             if not hasattr(item, "name") or _in_scope(item.name, export_scope)]
+             if not hasattr(item, "name") or in_name_scope(item.name, export_scope)]
     if not items:
         return None
+    to_proto = get_to_proto_function(key)
+    if to_proto is not None:
+        messages = [to_proto(item, export_scope=export_scope) for item in items]
+        values = [m.SerializeToString() for m in messages if m is not None]
+        return protos.CollectionDef(bytes_list=protos.CollectionDef.BytesList(
+            value=values)) if values else None
     if all(_is_variable(item) for item in items):
         return protos.CollectionDef(bytes_list=protos.CollectionDef.BytesList(
             value=[variable_def(v, export_scope).SerializeToString() for v in items]))
     if all(isinstance(item, (Tensor, Operation)) for item in items):
         return protos.CollectionDef(node_list=protos.CollectionDef.NodeList(
-            value=[_strip_scope(item.name, export_scope) for item in items]))
+            value=[strip_name_scope(item.name, export_scope) for item in items]))
     if all(isinstance(item, (str, bytes)) for item in items):
         return protos.CollectionDef(bytes_list=protos.CollectionDef.BytesList(
             value=[item.encode("utf-8") if isinstance(item, str) else item for item in items]))
@@ -88,17 +131,17 @@ def _scoped_graph_def(graph_def, export_scope, clear_devices):
     out = protos.GraphDef.FromString(graph_def.SerializeToString())
     del out.node[:]
     for node in graph_def.node:
-        if not _in_scope(node.name, export_scope):
+        if not in_name_scope(node.name, export_scope):
             continue
         node = protos.NodeDef.FromString(node.SerializeToString())
-        node.name = _strip_scope(node.name, export_scope)
-        node.input = [_strip_scope(name, export_scope) for name in node.input]
+        node.name = strip_name_scope(node.name, export_scope)
+        node.input = [strip_name_scope(name, export_scope) for name in node.input]
         if clear_devices:
             node.device = ""
         if "_class" in node.attr:
             values = node.attr["_class"].list.s
             node.attr["_class"].list.s = [
-                b"loc:@" + _strip_scope(v[5:].decode("utf-8"), export_scope).encode("utf-8")
+                b"loc:@" + strip_name_scope(v[5:].decode("utf-8"), export_scope).encode("utf-8")
                 for v in values]
         out.node.append(node)
     return out
@@ -179,7 +222,7 @@ def _variable_from_def(graph, definition, scope):
     from tensorflux.ops.state import Variable
 
     def element(name):
-        return graph.as_graph_element(_prefixed(name, scope)) if name else None
+        return graph.as_graph_element(prepend_name_scope(name, scope)) if name else None
     variable = Variable.__new__(Variable)
     variable._variable = element(definition.variable_name)
     variable._initializer_op = element(definition.initializer_name)
@@ -217,7 +260,7 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
         if kind == "node_list":
             for name in collection.node_list.value:
                 try:
-                    element = graph.as_graph_element(_prefixed(name, scope))
+                    element = graph.as_graph_element(prepend_name_scope(name, scope))
                 except (KeyError, ValueError):
                     _logger.info("Collection %r names %s, which is not in the graph; left out",
                                  key, name)
@@ -226,12 +269,14 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
         elif kind == "bytes_list" and key in VARIABLE_COLLECTIONS:
             for data in collection.bytes_list.value:
                 definition = protos.VariableDef.FromString(data)
-                name = _prefixed(definition.variable_name, scope)
+                name = prepend_name_scope(definition.variable_name, scope)
                 if name not in variables:
                     variables[name] = _variable_from_def(graph, definition, scope)
                 if key == "trainable_variables":
                     variables[name]._trainable = True
                 graph.add_to_collection(key, variables[name])
+        elif kind == "bytes_list" and get_from_proto_function(key) is not None:
+            _restore_proto_collection(graph, key, collection.bytes_list.value, scope)
         elif kind == "bytes_list" and key in _UNSUPPORTED_PROTO_COLLECTIONS:
             _logger.info("Collection %r of the meta graph holds serialized objects tensorflux "
                          "does not rebuild; left out", key)
@@ -239,3 +284,19 @@ def import_scoped_meta_graph(meta_graph_or_file, clear_devices=False, graph=None
             for value in getattr(collection, kind).value:
                 graph.add_to_collection(key, value)
     return meta, variables, elements
+
+
+def _restore_proto_collection(graph, key, values, scope):
+    """Rebuilds the items of a collection with registered proto functions from their bytes."""
+    proto_type = get_collection_proto_type(key)
+    from_proto = get_from_proto_function(key)
+    with graph.as_default():
+        for data in values:
+            try:
+                item = from_proto(proto_type.FromString(data), import_scope=scope)
+            except (KeyError, ValueError) as e:
+                # As for node lists: an item naming nodes the graph lacks is left out.
+                _logger.info("Collection %r holds an item tensorflux cannot rebuild (%s); "
+                             "left out", key, e)
+                continue
+            graph.add_to_collection(key, item)

@@ -1,20 +1,14 @@
 """Readers that take file names from a queue and produce records, and the record decoders:
-decode_csv, decode_raw, parse_example / parse_single_example, read_file, matching_files.
+decode_csv, decode_raw, read_file, matching_files (tf.train.Example parsing: ops/parsing.py).
 
 A reader op outputs a resource handle naming a reader held by the session. Reading takes a
 new work item (a file name) from the queue whenever the current one is used up, so it blocks
 while that queue is empty and raises OutOfRangeError once it is closed and drained.
 """
-import collections
-
-import numpy as np
-
 from tensorflux.framework import dtypes
 from tensorflux.framework.graph import Tensor, convert_to_tensor, get_default_graph
 from tensorflux.framework.registry import not_differentiable, register_op
-from tensorflux.framework.shapes import TensorShape, as_shape, unknown_shape
-from tensorflux.framework.sparse_tensor import SparseTensor
-from tensorflux.ops import array
+from tensorflux.framework.shapes import TensorShape
 from tensorflux.ops.op_util import apply_op, check_dtype
 
 _HANDLE = [(dtypes.resource, TensorShape([]))]
@@ -32,12 +26,26 @@ register_op("ReaderNumRecordsProducedV2", lambda op: [(dtypes.int64, TensorShape
 register_op("ReaderNumWorkUnitsCompletedV2", lambda op: [(dtypes.int64, TensorShape([]))],
             stateful=True)
 register_op("ReaderResetV2", lambda op: [], stateful=True)
+register_op("ReaderSerializeStateV2", lambda op: [_SCALAR_STRING], stateful=True)
+
+
+def _infer_restore_state(op):
+    rank = op.inputs[1].shape.ndims
+    if rank not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {rank} for '{op.name}' "
+                         f"(op: 'ReaderRestoreStateV2') with input shapes: [], "
+                         f"{op.inputs[1].shape.as_list()}.")
+    return []
+
+
+register_op("ReaderRestoreStateV2", _infer_restore_state, stateful=True)
 register_op("ReadFile", lambda op: [_SCALAR_STRING])
 register_op("WriteFile", lambda op: [], stateful=True)
 register_op("MatchingFiles", lambda op: [(dtypes.string, TensorShape([None]))])
 not_differentiable(*_READER_TYPES, "ReaderReadV2", "ReaderReadUpToV2",
                    "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2",
-                   "ReaderResetV2", "ReadFile", "WriteFile", "MatchingFiles")
+                   "ReaderResetV2", "ReaderSerializeStateV2", "ReaderRestoreStateV2", "ReadFile",
+                   "WriteFile", "MatchingFiles")
 
 
 # ---- readers ----
@@ -89,10 +97,19 @@ class ReaderBase:
         return apply_op("ReaderResetV2", [self._reader_ref], {}, name or "ReaderResetV2")
 
     def serialize_state(self, name=None):
-        raise NotImplementedError("Reader state serialization is not supported by tensorflux")
+        """The reader's state (a ReaderBaseState proto) as a scalar string.
+
+        Readers whose `supports_serialize` is False raise UnimplementedError when it runs.
+        """
+        return apply_op("ReaderSerializeStateV2", [self._reader_ref], {},
+                        name or "ReaderSerializeStateV2")
 
     def restore_state(self, state, name=None):
-        raise NotImplementedError("Reader state serialization is not supported by tensorflux")
+        """Restores a state from serialize_state(); the reader is reset if that fails
+        (InvalidArgumentError for a state that does not parse or is inconsistent)."""
+        with get_default_graph().name_scope(name or "ReaderRestoreStateV2") as scope:
+            state = convert_to_tensor(state, dtype=dtypes.string, name="state")
+            return apply_op("ReaderRestoreStateV2", [self._reader_ref, state], {}, scope)
 
 
 def _reader(op_type, attrs, name):
@@ -146,14 +163,14 @@ class WholeFileReader(ReaderBase):
     """One record per file: key the file name, value its whole contents."""
 
     def __init__(self, name=None):
-        super().__init__(_reader("WholeFileReaderV2", {}, name))
+        super().__init__(_reader("WholeFileReaderV2", {}, name), supports_serialize=True)
 
 
 class IdentityReader(ReaderBase):
     """One record per work item: key and value are the work string itself."""
 
     def __init__(self, name=None):
-        super().__init__(_reader("IdentityReaderV2", {}, name))
+        super().__init__(_reader("IdentityReaderV2", {}, name), supports_serialize=True)
 
 
 # ---- files ----
@@ -251,116 +268,6 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
                     name or "DecodeRaw")
 
 
-# ---- tf.train.Example parsing ----
-class FixedLenFeature(collections.namedtuple("FixedLenFeature",
-                                             ["shape", "dtype", "default_value"])):
-    """A feature with a fixed number of values, parsed to a dense tensor of `shape`."""
-
-    def __new__(cls, shape, dtype, default_value=None):
-        return super().__new__(cls, shape, dtype, default_value)
-
-
-class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
-    """A feature with any number of values, parsed to a SparseTensor."""
-
-
-_EXAMPLE_TYPES = (dtypes.float32, dtypes.int64, dtypes.string)
-
-
-def _infer_parse_example(op):
-    batch = op.inputs[0].shape[:1] if op.inputs[0].shape.ndims == 1 else unknown_shape(1)
-    n_sparse = len(op.attrs["sparse_keys"])
-    out = [(dtypes.int64, TensorShape([None, 2]))] * n_sparse
-    out += [(t, TensorShape([None])) for t in op.attrs["sparse_types"]]
-    out += [(dtypes.int64, TensorShape([2]))] * n_sparse
-    out += [(t, batch.concatenate(s))
-            for t, s in zip(op.attrs["Tdense"], op.attrs["dense_shapes"])]
-    return out
-
-
-register_op("ParseExample", _infer_parse_example)
-not_differentiable("ParseExample")
-
-
-def _split_features(features):
-    sparse, dense = [], []
-    for key in sorted(features):
-        spec = features[key]
-        dtype = dtypes.as_dtype(spec.dtype)
-        if dtype not in _EXAMPLE_TYPES:
-            raise ValueError(f"Unsupported dtype {dtype.name} for feature {key!r}: use "
-                             "float32, int64 or string")
-        if isinstance(spec, VarLenFeature):
-            sparse.append((key, dtype))
-        elif isinstance(spec, FixedLenFeature):
-            dense.append((key, dtype, as_shape(spec.shape), spec.default_value))
-        else:
-            raise ValueError(f"Unsupported feature type for {key!r}: {type(spec).__name__}")
-    return sparse, dense
-
-
-def parse_example(serialized, features, name=None, example_names=None):
-    """Parses a vector of serialized tf.train.Example protos into a dict by feature key.
-
-    FixedLenFeature gives a dense tensor [batch] + shape (its default fills a missing
-    feature; without one the feature is required); VarLenFeature gives a SparseTensor with
-    indices [example, position].
-    """
-    if not features:
-        raise ValueError("Missing: features was empty.")
-    sparse, dense = _split_features(features)
-    with get_default_graph().name_scope(name or "ParseExample") as scope:
-        serialized = convert_to_tensor(serialized, dtype=dtypes.string, name="serialized")
-        defaults = []
-        for key, dtype, shape, default in dense:
-            if not shape.is_fully_defined():
-                raise ValueError(f"FixedLenFeature {key!r} needs a fully defined shape, got "
-                                 f"{shape}")
-            if default is None:
-                defaults.append(convert_to_tensor(np.zeros([0], dtype=_np_type(dtype)),
-                                                  dtype=dtype, name=f"key_{key}"))
-            else:
-                value = np.asarray(default, dtype=_np_type(dtype))
-                value = np.broadcast_to(value, shape.as_list()) if value.size == 1 else \
-                    value.reshape(shape.as_list())
-                defaults.append(convert_to_tensor(np.array(value), dtype=dtype,
-                                                  name=f"key_{key}"))
-        outputs = apply_op("ParseExample", [serialized] + defaults,
-                           {"sparse_keys": [k for k, _ in sparse],
-                            "sparse_types": [t for _, t in sparse],
-                            "dense_keys": [k for k, *_ in dense],
-                            "Tdense": [t for _, t, *_ in dense],
-                            "dense_shapes": [s for _, _, s, _ in dense]}, scope[:-1] + "/")
-    outputs = outputs if isinstance(outputs, list) else [outputs]
-    n = len(sparse)
-    result = {}
-    for i, (key, _) in enumerate(sparse):
-        result[key] = SparseTensor(outputs[i], outputs[n + i], outputs[2 * n + i])
-    for i, (key, *_) in enumerate(dense):
-        result[key] = outputs[3 * n + i]
-    return result
-
-
-def _np_type(dtype):
-    return object if dtype is dtypes.string else dtype.as_numpy_dtype
-
-
-def parse_single_example(serialized, features, name=None, example_names=None):
-    """Parses one serialized tf.train.Example (a scalar string); see parse_example."""
-    with get_default_graph().name_scope(name or "ParseSingleExample"):
-        serialized = convert_to_tensor(serialized, dtype=dtypes.string, name="serialized")
-        batch = parse_example(array.reshape(serialized, [1]), features)
-        result = {}
-        for key, value in batch.items():
-            if isinstance(value, SparseTensor):
-                result[key] = SparseTensor(value.indices[:, 1:], value.values,
-                                           value.dense_shape[1:])
-            else:
-                result[key] = array.squeeze(value, [0])
-        return result
-
-
 __all__ = ["ReaderBase", "TextLineReader", "FixedLengthRecordReader", "TFRecordReader",
            "WholeFileReader", "IdentityReader", "read_file", "write_file", "matching_files",
-           "decode_csv", "decode_raw", "FixedLenFeature", "VarLenFeature", "parse_example",
-           "parse_single_example"]
+           "decode_csv", "decode_raw"]

@@ -4,7 +4,8 @@ Each function builds a queue, the ops that fill it and a QueueRunner (added to t
 QUEUE_RUNNERS collection) that runs those ops in background threads once
 `tf.train.start_queue_runners` is called. `num_epochs` counts through a local variable, so
 `tf.local_variables_initializer()` must run first; once the epochs are used up the queue is
-closed and its consumers see OutOfRangeError after draining it.
+closed and its consumers see OutOfRangeError after draining it. The maybe_* batchers enqueue
+only the examples their `keep_input` selects.
 """
 from tensorflux.framework import dtypes
 from tensorflux.framework.graph import (GraphKeys, Tensor, convert_to_tensor, get_default_graph,
@@ -12,8 +13,9 @@ from tensorflux.framework.graph import (GraphKeys, Tensor, convert_to_tensor, ge
 from tensorflux.framework.shapes import TensorShape, as_shape
 from tensorflux.ops import array, math
 from tensorflux.ops.constant import constant
-from tensorflux.ops.control_flow import Assert
+from tensorflux.ops.control_flow import Assert, cond, no_op
 from tensorflux.ops.data_flow import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
+from tensorflux.ops.op_util import constant_value
 from tensorflux.ops.random import random_shuffle
 from tensorflux.ops.state import Variable
 from tensorflux.training.queue_runner import QueueRunner, add_queue_runner
@@ -169,11 +171,40 @@ def _validate(tensor_lists):
     return [[convert_to_tensor(t) for t in tensors] for tensors in tensor_lists]
 
 
+def _validate_keep_input(keep_input, enqueue_many):
+    keep_input = convert_to_tensor(keep_input, dtype=dtypes.bool_)
+    if keep_input.shape.ndims is None:
+        raise ValueError("`keep_input` dimensions must be known at graph construction.")
+    if not enqueue_many and keep_input.shape.ndims == 1:
+        raise ValueError("`keep_input` cannot be a vector when `enqueue_many=False`.")
+    if keep_input.shape.ndims > 1:
+        raise ValueError("`keep_input` must be 0 or 1 dimensions.")
+    return keep_input
+
+
+def _enqueue_ops(queue, tensor_lists, enqueue_many, keep_input):
+    """One enqueue op per list of tensors, adding only what `keep_input` keeps: a vector picks
+    examples out of each enqueue_many batch, a scalar keeps or drops the whole input (through
+    a cond, unless it is a constant)."""
+    enqueue = queue.enqueue_many if enqueue_many else queue.enqueue
+    keep = constant_value(keep_input) if keep_input.shape.ndims == 0 else None
+    ops = []
+    for tensors in tensor_lists:
+        if keep_input.shape.ndims == 1:
+            ops.append(enqueue([array.boolean_mask(t, keep_input) for t in tensors]))
+        elif keep is None:
+            ops.append(cond(keep_input, lambda tensors=tensors: enqueue(tensors), no_op))
+        else:
+            ops.append(enqueue(tensors) if keep else no_op())
+    return ops
+
+
 def _make_batch(tensor_lists, original, batch_size, capacity, enqueue_many, shapes,
                 dynamic_pad, allow_smaller_final_batch, shared_name, name, default_name,
-                threads_per_list, shuffle=None):
+                threads_per_list, shuffle=None, keep_input=True):
     with name_scope(name or default_name) as scope:
         tensor_lists = _validate(tensor_lists)
+        keep_input = _validate_keep_input(keep_input, enqueue_many)
         types = _dtypes(tensor_lists)
         shapes = _shapes(tensor_lists, shapes, enqueue_many)
         if shuffle is not None:
@@ -186,8 +217,8 @@ def _make_batch(tensor_lists, original, batch_size, capacity, enqueue_many, shap
             if not all(s.is_fully_defined() for s in shapes):
                 raise ValueError(f"All shapes must be fully defined: {shapes}")
             queue = FIFOQueue(capacity, types, shapes=shapes, shared_name=shared_name)
-        enqueue = queue.enqueue_many if enqueue_many else queue.enqueue
-        enqueue_ops = [enqueue(tensors) for tensors in tensor_lists] * threads_per_list
+        enqueue_ops = _enqueue_ops(queue, tensor_lists, enqueue_many,
+                                   keep_input) * threads_per_list
         add_queue_runner(QueueRunner(queue, enqueue_ops))
         if shuffle is None:
             _fill_summary(f"fraction_of_{capacity}_full", queue.size(), 0, capacity)
@@ -210,17 +241,15 @@ def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, s
     dynamic_pad pads examples of varying shape to the longest in each batch.
     allow_smaller_final_batch returns the remainder as a last, smaller batch.
     """
-    return _make_batch([_flatten(tensors)], tensors, batch_size, capacity, enqueue_many,
-                       shapes, dynamic_pad, allow_smaller_final_batch, shared_name, name,
-                       "batch", num_threads)
+    return maybe_batch(tensors, True, batch_size, num_threads, capacity, enqueue_many, shapes,
+                       dynamic_pad, allow_smaller_final_batch, shared_name, name)
 
 
 def batch_join(tensors_list, batch_size, capacity=32, enqueue_many=False, shapes=None,
                dynamic_pad=False, allow_smaller_final_batch=False, shared_name=None, name=None):
     """As batch(), with one thread per list of `tensors_list` (e.g. one reader each)."""
-    return _make_batch([_flatten(t) for t in tensors_list], tensors_list[0], batch_size,
-                       capacity, enqueue_many, shapes, dynamic_pad, allow_smaller_final_batch,
-                       shared_name, name, "batch_join", 1)
+    return maybe_batch_join(tensors_list, True, batch_size, capacity, enqueue_many, shapes,
+                            dynamic_pad, allow_smaller_final_batch, shared_name, name)
 
 
 def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=1, seed=None,
@@ -228,21 +257,61 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=
                   shared_name=None, name=None):
     """Batches drawn at random from a RandomShuffleQueue holding at least `min_after_dequeue`
     examples (until the input ends). `capacity` must exceed `min_after_dequeue`."""
-    _check_shuffle_args(capacity, min_after_dequeue)
-    return _make_batch([_flatten(tensors)], tensors, batch_size, capacity, enqueue_many,
-                       shapes, False, allow_smaller_final_batch, shared_name, name,
-                       "shuffle_batch", num_threads, shuffle=(min_after_dequeue, seed))
+    return maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, True,
+                               num_threads, seed, enqueue_many, shapes,
+                               allow_smaller_final_batch, shared_name, name)
 
 
 def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, seed=None,
                        enqueue_many=False, shapes=None, allow_smaller_final_batch=False,
                        shared_name=None, name=None):
     """As shuffle_batch(), with one thread per list of `tensors_list`."""
+    return maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, True,
+                                    seed, enqueue_many, shapes, allow_smaller_final_batch,
+                                    shared_name, name)
+
+
+def maybe_batch(tensors, keep_input, batch_size, num_threads=1, capacity=32,
+                enqueue_many=False, shapes=None, dynamic_pad=False,
+                allow_smaller_final_batch=False, shared_name=None, name=None):
+    """As batch(), enqueueing only the examples `keep_input` keeps: a bool scalar, or with
+    enqueue_many a bool vector with one entry per example of the batch."""
+    return _make_batch([_flatten(tensors)], tensors, batch_size, capacity, enqueue_many,
+                       shapes, dynamic_pad, allow_smaller_final_batch, shared_name, name,
+                       "batch", num_threads, keep_input=keep_input)
+
+
+def maybe_batch_join(tensors_list, keep_input, batch_size, capacity=32, enqueue_many=False,
+                     shapes=None, dynamic_pad=False, allow_smaller_final_batch=False,
+                     shared_name=None, name=None):
+    """As batch_join(), enqueueing only the examples `keep_input` keeps (see maybe_batch)."""
+    return _make_batch([_flatten(t) for t in tensors_list], tensors_list[0], batch_size,
+                       capacity, enqueue_many, shapes, dynamic_pad, allow_smaller_final_batch,
+                       shared_name, name, "batch_join", 1, keep_input=keep_input)
+
+
+def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input,
+                        num_threads=1, seed=None, enqueue_many=False, shapes=None,
+                        allow_smaller_final_batch=False, shared_name=None, name=None):
+    """As shuffle_batch(), enqueueing only the examples `keep_input` keeps (see
+    maybe_batch)."""
+    _check_shuffle_args(capacity, min_after_dequeue)
+    return _make_batch([_flatten(tensors)], tensors, batch_size, capacity, enqueue_many,
+                       shapes, False, allow_smaller_final_batch, shared_name, name,
+                       "shuffle_batch", num_threads, shuffle=(min_after_dequeue, seed),
+                       keep_input=keep_input)
+
+
+def maybe_shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, keep_input,
+                             seed=None, enqueue_many=False, shapes=None,
+                             allow_smaller_final_batch=False, shared_name=None, name=None):
+    """As shuffle_batch_join(), enqueueing only the examples `keep_input` keeps (see
+    maybe_batch)."""
     _check_shuffle_args(capacity, min_after_dequeue)
     return _make_batch([_flatten(t) for t in tensors_list], tensors_list[0], batch_size,
                        capacity, enqueue_many, shapes, False, allow_smaller_final_batch,
                        shared_name, name, "shuffle_batch_join", 1,
-                       shuffle=(min_after_dequeue, seed))
+                       shuffle=(min_after_dequeue, seed), keep_input=keep_input)
 
 
 def _check_shuffle_args(capacity, min_after_dequeue):
@@ -255,4 +324,5 @@ def _check_shuffle_args(capacity, min_after_dequeue):
 
 __all__ = ["match_filenames_once", "limit_epochs", "input_producer", "string_input_producer",
            "range_input_producer", "slice_input_producer", "batch", "batch_join",
-           "shuffle_batch", "shuffle_batch_join"]
+           "shuffle_batch", "shuffle_batch_join", "maybe_batch", "maybe_batch_join",
+           "maybe_shuffle_batch", "maybe_shuffle_batch_join"]

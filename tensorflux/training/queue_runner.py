@@ -2,8 +2,11 @@
 import logging
 import threading
 
+from tensorflux.formats import protos
 from tensorflux.framework import errors
 from tensorflux.framework.graph import GraphKeys, get_default_graph
+from tensorflux.framework.meta_graph import (in_name_scope, prepend_name_scope,
+                                             register_proto_function, strip_name_scope)
 
 _log = logging.getLogger("tensorflux")
 
@@ -15,12 +18,26 @@ class QueueRunner:
     input ran out) its thread ends, and the last thread to end closes the queue, so the
     consumers drain what is left and then see OutOfRangeError. When the coordinator stops,
     `cancel_op` closes the queue cancelling pending enqueues, which unblocks the threads.
+
+    With `queue_runner_def` (a QueueRunnerDef, as in a MetaGraphDef) the runner is rebuilt
+    over the graph elements it names, under `import_scope`; `queue` is then the queue's op.
     """
 
     def __init__(self, queue=None, enqueue_ops=None, close_op=None, cancel_op=None,
                  queue_closed_exception_types=None, queue_runner_def=None, import_scope=None):
         if queue_runner_def is not None:
-            raise NotImplementedError("QueueRunner from a QueueRunnerDef is not supported")
+            if queue is not None or enqueue_ops is not None:
+                raise ValueError("queue_runner_def and queue are mutually exclusive.")
+            self._init_from_proto(queue_runner_def, import_scope)
+        else:
+            self._init_from_args(queue, enqueue_ops, close_op, cancel_op,
+                                 queue_closed_exception_types)
+        self._lock = threading.Lock()
+        self._runs_per_session = {}
+        self._exceptions_raised = []
+
+    def _init_from_args(self, queue, enqueue_ops, close_op, cancel_op,
+                        queue_closed_exception_types):
         if queue is None or not enqueue_ops:
             raise ValueError("Queue and enqueue ops are required: "
                              f"queue={queue!r}, enqueue_ops={enqueue_ops!r}")
@@ -32,9 +49,24 @@ class QueueRunner:
         if queue_closed_exception_types is None:
             queue_closed_exception_types = (errors.OutOfRangeError,)
         self._queue_closed_exception_types = tuple(queue_closed_exception_types)
-        self._lock = threading.Lock()
-        self._runs_per_session = {}
-        self._exceptions_raised = []
+
+    def _init_from_proto(self, queue_runner_def, import_scope):
+        if not isinstance(queue_runner_def, protos.QueueRunnerDef):   # e.g. real TF's message
+            queue_runner_def = protos.QueueRunnerDef.FromString(
+                queue_runner_def.SerializeToString())
+        graph = get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(prepend_name_scope(name, import_scope))
+        self._queue = element(queue_runner_def.queue_name)
+        self._enqueue_ops = [element(name) for name in queue_runner_def.enqueue_op_name]
+        self._close_op = element(queue_runner_def.close_op_name)
+        self._cancel_op = element(queue_runner_def.cancel_op_name)
+        codes = queue_runner_def.queue_closed_exception_types
+        # QueueRunnerDefs written before the field existed mean OutOfRangeError.
+        self._queue_closed_exception_types = (
+            tuple(errors.exception_type_from_error_code(code) for code in codes)
+            if codes else (errors.OutOfRangeError,))
 
     @property
     def queue(self):
@@ -64,6 +96,25 @@ class QueueRunner:
     @property
     def name(self):
         return self._queue.name
+
+    def to_proto(self, export_scope=None):
+        """The QueueRunnerDef of this runner, names relative to `export_scope`; None when the
+        queue lies outside that scope."""
+        if not in_name_scope(self._queue.name, export_scope):
+            return None
+
+        def rel(element):
+            return strip_name_scope(element.name, export_scope)
+        return protos.QueueRunnerDef(
+            queue_name=rel(self._queue), enqueue_op_name=[rel(op) for op in self._enqueue_ops],
+            close_op_name=rel(self._close_op), cancel_op_name=rel(self._cancel_op),
+            queue_closed_exception_types=[errors.error_code_from_exception_type(cls)
+                                          for cls in self._queue_closed_exception_types])
+
+    @staticmethod
+    def from_proto(queue_runner_def, import_scope=None):
+        """The QueueRunner a QueueRunnerDef describes, over the default graph's elements."""
+        return QueueRunner(queue_runner_def=queue_runner_def, import_scope=import_scope)
 
     def _run(self, sess, enqueue_op, coord=None):
         """One thread's loop: run `enqueue_op` until stopped, the input ends, or an error."""
@@ -157,5 +208,9 @@ def start_queue_runners(sess=None, coord=None, daemon=True, start=True,
             threads.extend(qr.create_threads(sess, coord=coord, daemon=daemon, start=start))
     return threads
 
+
+# A MetaGraphDef carries the graph's queue runners, so an imported graph can start them.
+register_proto_function(GraphKeys.QUEUE_RUNNERS, proto_type=protos.QueueRunnerDef,
+                        to_proto=QueueRunner.to_proto, from_proto=QueueRunner.from_proto)
 
 __all__ = ["QueueRunner", "add_queue_runner", "start_queue_runners"]

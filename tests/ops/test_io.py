@@ -1,4 +1,5 @@
-"""Readers, TFRecord files, decode_csv, decode_raw and tf.train.Example parsing."""
+"""Readers (and their saved states), TFRecord files, decode_csv and decode_raw."""
+import json
 import struct
 
 import numpy as np
@@ -6,6 +7,8 @@ import pytest
 
 import tensorflux as tf
 from queue_session import BOUNDED, running
+from realtf import run_tf
+from tensorflux.formats import protos
 
 TIMEOUT = tf.RunOptions(timeout_in_ms=5000)
 
@@ -124,47 +127,6 @@ def test_tfrecord_corruption_is_data_loss(tmp_path, no_thread_leak):
             sess.run(value, options=TIMEOUT)
 
 
-def test_parse_example_dense_and_sparse():
-    records = [_example(i, [0.5 * i] * (i + 1)) for i in range(3)]
-    parsed = tf.parse_example(records, {"label": tf.FixedLenFeature([], tf.int64),
-                                        "values": tf.VarLenFeature(tf.float32),
-                                        "extra": tf.FixedLenFeature([2], tf.float32, [1., 2.])})
-    assert parsed["label"].shape.as_list() == [3]
-    assert parsed["extra"].shape.as_list() == [3, 2]
-    with tf.Session(config=BOUNDED) as sess:
-        out = sess.run(parsed)
-    assert out["label"].tolist() == [0, 1, 2]
-    assert out["extra"].tolist() == [[1., 2.]] * 3
-    assert isinstance(out["values"], tf.SparseTensorValue)
-    assert out["values"].indices.tolist() == [[0, 0], [1, 0], [1, 1], [2, 0], [2, 1], [2, 2]]
-    assert out["values"].values.tolist() == [0., .5, .5, 1., 1., 1.]
-    assert out["values"].dense_shape.tolist() == [3, 3]
-
-
-def test_parse_single_example_and_errors():
-    record = _example(7, [1.5, 2.5])
-    parsed = tf.parse_single_example(record, {"label": tf.FixedLenFeature([], tf.int64),
-                                              "name": tf.FixedLenFeature([], tf.string),
-                                              "values": tf.VarLenFeature(tf.float32)})
-    with tf.Session(config=BOUNDED) as sess:
-        out = sess.run(parsed)
-        assert out["label"] == 7 and out["name"] == b"n7"
-        assert out["values"].indices.tolist() == [[0], [1]]
-        assert out["values"].dense_shape.tolist() == [2]
-        with pytest.raises(tf.errors.InvalidArgumentError, match="Data types don't match"):
-            sess.run(tf.parse_single_example(record, {"label": tf.FixedLenFeature([],
-                                                                                  tf.float32)}))
-        with pytest.raises(tf.errors.InvalidArgumentError, match="Values size: 2"):
-            sess.run(tf.parse_single_example(record, {"values": tf.FixedLenFeature([3],
-                                                                                   tf.float32)}))
-        with pytest.raises(tf.errors.InvalidArgumentError, match="required but could not"):
-            sess.run(tf.parse_single_example(record, {"gone": tf.FixedLenFeature([],
-                                                                                 tf.int64)}))
-        with pytest.raises(tf.errors.InvalidArgumentError, match="Could not parse"):
-            sess.run(tf.parse_single_example(b"\xff\xff", {"label": tf.FixedLenFeature(
-                [], tf.int64)}))
-
-
 def test_decode_csv_types_defaults_and_quotes():
     records = ["1,,3.5,\"a,b\"", " 4 ,5,6e1,plain"]
     cols = tf.decode_csv(records, [[0], [9], [0.0], [""]])
@@ -232,3 +194,145 @@ def test_read_write_and_match_files(tmp_path):
             target.encode()]
         with pytest.raises(tf.errors.NotFoundError):
             sess.run(tf.read_file(str(tmp_path / "missing")))
+
+
+# ---- reader state ----
+def _state(work_started=0, work_finished=0, num_records_produced=0, current_work=b""):
+    return protos.ReaderBaseState(work_started=work_started, work_finished=work_finished,
+                                  num_records_produced=num_records_produced,
+                                  current_work=current_work).SerializeToString()
+
+
+def _identity_reader_with_work(items):
+    queue = tf.FIFOQueue(10, tf.string, shapes=[[]])
+    reader = tf.IdentityReader(name="idr")
+    return queue.enqueue_many([items]), reader, reader.read(queue)
+
+
+def test_identity_reader_state_round_trip():
+    fill, reader, (key, value) = _identity_reader_with_work(["a", "b", "c", "d"])
+    state = reader.serialize_state()
+    assert (state.dtype, state.shape.as_list()) == (tf.string, [])
+    counts = [reader.num_work_units_completed(), reader.num_records_produced()]
+    with tf.Session(config=BOUNDED) as sess:
+        sess.run(fill)
+        assert sess.run(state) == b""
+        assert sess.run([key, value], options=TIMEOUT) == [b"a", b"a"]
+        # ReaderBaseState: 1 work_started, 2 work_finished, 3 num_records_produced,
+        # 4 current_work (the identity reader finishes each work unit as it reads it).
+        saved = sess.run(state)
+        assert saved == b"\x08\x01\x10\x01\x18\x01\x22\x01a"
+        assert sess.run(value, options=TIMEOUT) == b"b"
+        assert sess.run(counts) == [2, 2]
+        sess.run(reader.restore_state(saved))
+        assert sess.run(counts) == [1, 1]
+        assert sess.run(value, options=TIMEOUT) == b"c"      # the queue is not rewound
+        assert sess.run(state) == _state(2, 2, 2, b"c")
+        sess.run(reader.restore_state(_state(5, 5, 7, b"z")))
+        assert sess.run(counts) == [5, 7]
+        assert sess.run(value, options=TIMEOUT) == b"d"
+        assert protos.ReaderBaseState.FromString(sess.run(state)) == protos.ReaderBaseState(
+            work_started=6, work_finished=6, num_records_produced=8, current_work=b"d")
+        sess.run(reader.restore_state(b""))                   # all zero
+        assert sess.run(counts) == [0, 0]
+        sess.run(reader.restore_state(saved))
+        sess.run(reader.reset())
+        assert sess.run(state) == b""
+
+
+def test_whole_file_reader_saves_its_state(tmp_path, no_thread_leak):
+    (tmp_path / "x").write_bytes(b"data")
+    reader = tf.WholeFileReader()
+    queue = tf.train.string_input_producer([str(tmp_path / "x")], shuffle=False)
+    _, value = reader.read(queue)
+    with running() as sess:
+        assert sess.run(value, options=TIMEOUT) == b"data"
+        assert sess.run(reader.serialize_state()) == _state(1, 1, 1, str(tmp_path / "x").encode())
+        sess.run(reader.restore_state(_state(3, 3, 4)))
+        assert sess.run(reader.num_records_produced()) == 4
+
+
+def test_readers_that_cannot_save_their_state(tmp_path):
+    readers = [tf.TextLineReader(), tf.FixedLengthRecordReader(4), tf.TFRecordReader()]
+    assert [r.supports_serialize for r in readers] == [False] * 3
+    assert tf.IdentityReader().supports_serialize and tf.WholeFileReader().supports_serialize
+    with tf.Session(config=BOUNDED) as sess:
+        for reader in readers:
+            with pytest.raises(tf.errors.UnimplementedError) as info:
+                sess.run(reader.serialize_state())
+            assert info.value.message == "Reader SerializeState"
+            with pytest.raises(tf.errors.UnimplementedError) as info:
+                sess.run(reader.restore_state(b""))
+            assert info.value.message == "Reader RestoreState"
+
+
+@pytest.mark.parametrize("state, message", [
+    (b"\xff\xff", "Could not parse state for IdentityReader 'idr': \\377\\377"),
+    (_state(-1), "Unexpected negative value when restoring in IdentityReader 'idr': "
+                 "work_started: -1\n"),
+    (_state(0, 0, -3), "Unexpected negative value when restoring in IdentityReader 'idr': "
+                       "num_records_produced: -3\n"),
+    # TF restores only states with no work unit half done.
+    (_state(2, 1, 0, b"x"), "Inconsistent work started vs. finished when restoring in "
+                            "IdentityReader 'idr': work_started: 2\nwork_finished: 1\n"
+                            "current_work: \"x\"\n"),
+])
+def test_corrupt_state_is_invalid_argument_and_resets_the_reader(state, message):
+    fill, reader, (_, value) = _identity_reader_with_work(["a", "b"])
+    with tf.Session(config=BOUNDED) as sess:
+        sess.run(fill)
+        sess.run(value, options=TIMEOUT)
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(reader.restore_state(state))
+        assert info.value.message == message
+        assert sess.run(reader.serialize_state()) == b""
+
+
+def test_reader_state_must_be_a_scalar():
+    reader = tf.IdentityReader()
+    with pytest.raises(ValueError, match="rank 0 but is rank 1"):
+        reader.restore_state([b""])
+    state = tf.placeholder(tf.string)
+    with tf.Session(config=BOUNDED) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"Reader state must be scalar, but had shape: \[1\]"):
+            sess.run(reader.restore_state(state), {state: [b""]})
+
+
+_TF_READER_STATES = """
+queue = tf.FIFOQueue(10, tf.string, shapes=[[]])
+reader = tf.IdentityReader()
+_, value = reader.read(queue)
+state = reader.serialize_state()
+out = []
+with tf.Session() as sess:
+    sess.run(queue.enqueue_many([["a", "b", "c"]]))
+    out.append(sess.run(state).hex())
+    sess.run(value)
+    out.append(sess.run(state).hex())
+    sess.run(reader.restore_state(bytes.fromhex(ARGS[0])))
+    out.append([int(sess.run(reader.num_records_produced())),
+                int(sess.run(reader.num_work_units_completed()))])
+    sess.run(value)
+    out.append(sess.run(state).hex())
+print(json.dumps(out))
+"""
+
+
+def test_reader_states_match_real_tensorflow():
+    fill, reader, (_, value) = _identity_reader_with_work(["a", "b", "c"])
+    state = reader.serialize_state()
+    ours = _state(4, 4, 9, b"zz")
+    theirs = json.loads(run_tf(_TF_READER_STATES, ours.hex()))
+    with tf.Session(config=BOUNDED) as sess:
+        sess.run(fill)
+        mine = [sess.run(state).hex()]
+        sess.run(value, options=TIMEOUT)
+        mine.append(sess.run(state).hex())
+        sess.run(reader.restore_state(ours))
+        mine.append([int(sess.run(reader.num_records_produced())),
+                     int(sess.run(reader.num_work_units_completed()))])
+        sess.run(value, options=TIMEOUT)
+        mine.append(sess.run(state).hex())
+    assert mine == theirs
+    assert theirs[3] == _state(5, 5, 10, b"b").hex()

@@ -182,3 +182,64 @@ def test_match_filenames_once(tmp_path, no_thread_leak):
         sess.run(tf.local_variables_initializer())
         assert [f.decode() for f in sess.run(files)] == [str(tmp_path / "a.csv"),
                                                           str(tmp_path / "b.csv")]
+
+
+# ---- maybe_* batching: keep_input drops examples ----
+def _counting(limit):
+    """0 .. limit-1 once, in order."""
+    return tf.train.range_input_producer(limit, num_epochs=1, shuffle=False).dequeue()
+
+
+def test_maybe_batch_keeps_what_a_scalar_keep_input_selects(no_thread_leak):
+    x = _counting(10)
+    batch = tf.train.maybe_batch([x], tf.equal(x % 3, 0), 2, allow_smaller_final_batch=True)
+    with running() as sess:
+        assert [b.tolist() for b in _drain(sess, batch)] == [[0, 3], [6, 9]]
+
+
+def test_maybe_batch_vector_keep_input_picks_examples_of_each_batch(no_thread_leak):
+    rows = tf.constant([[1, 2], [3, 4], [5, 6], [7, 8]])
+    labels, kept = tf.train.maybe_batch([tf.constant([0, 1, 2, 3]), rows],
+                                        [True, False, True, True], 3, enqueue_many=True)
+    assert kept.shape.as_list() == [3, 2]
+    with running() as sess:
+        out = sess.run([labels, kept], options=TIMEOUT)
+    assert out[0].tolist() == [0, 2, 3]
+    assert out[1].tolist() == [[1, 2], [5, 6], [7, 8]]
+
+
+def test_maybe_shuffle_batch_and_joins_drop_the_rejected(no_thread_leak):
+    x = _counting(20)
+    shuffled = tf.train.maybe_shuffle_batch([x], 4, 20, 2, tf.equal(x % 2, 0), seed=5,
+                                            allow_smaller_final_batch=True)
+    with running() as sess:
+        got = [v for b in _drain(sess, shuffled) for v in b.tolist()]
+    assert sorted(got) == list(range(0, 20, 2)) and got != sorted(got)
+
+    tf.reset_default_graph()
+    first, second = tf.constant([1, 2, 3, 4]), tf.constant([10, 20, 30, 40])
+    keep = tf.constant([True, False, True, False])
+    joined = tf.train.maybe_batch_join([[first], [second]], keep, 6, enqueue_many=True)
+    shuffled = tf.train.maybe_shuffle_batch_join([[first], [second]], 6, 16, 2, keep, seed=2,
+                                                 enqueue_many=True)
+    with running() as sess:
+        got = sess.run([joined, shuffled], options=TIMEOUT)
+    assert set(got[0].tolist()) | set(got[1].tolist()) <= {1, 3, 10, 30}
+
+
+def test_keep_input_checks_and_static_values():
+    x = tf.constant(1)
+    with pytest.raises(ValueError, match="must be known at graph construction"):
+        tf.train.maybe_batch([x], tf.placeholder(tf.bool), 2)
+    with pytest.raises(ValueError, match="cannot be a vector when `enqueue_many=False`"):
+        tf.train.maybe_batch([x], [True, False], 2)
+    with pytest.raises(ValueError, match="must be 0 or 1 dimensions"):
+        tf.train.maybe_batch([tf.constant([1, 2])], [[True], [False]], 2, enqueue_many=True)
+    # A constant keep_input needs no cond: as TF's smart_cond, the enqueue or a no-op.
+    tf.train.maybe_batch([x], False, 2, name="never")
+    tf.train.batch([x], 2, name="kept")
+    never, always = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
+    assert [op.type for op in never.enqueue_ops] == ["NoOp"]
+    assert [op.type for op in always.enqueue_ops] == ["QueueEnqueueV2"]
+    # batch() is maybe_batch(keep_input=True): TF's graph has that constant too.
+    assert tf.get_default_graph().get_operation_by_name("kept/Const").get_attr("value")

@@ -1,22 +1,28 @@
 """Kernels of readers and decoders (ops/io.py). Readers are session resources that take file
 names from a queue (kernels/numpy/data_flow.py) and keep their place in the current file."""
+import contextlib
 import glob
 import os
 import re
 
 import numpy as np
 
-from tensorflux.formats import protos
+from tensorflux.formats import protos, text_format, wire
 from tensorflux.formats.files import open_file
 from tensorflux.formats.tfrecord import tf_record_iterator
-from tensorflux.framework import dtypes, errors
+from tensorflux.framework import errors
 from tensorflux.framework.registry import kernel
-from tensorflux.kernels.numpy.data_flow import resource_display_name, resource_of
+from tensorflux.kernels.numpy.data_flow import fmt_shape, resource_display_name, resource_of
 
 
 def _text(value):
     value = value.item() if isinstance(value, np.ndarray) else value
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _bytes(value):
+    value = value.item() if isinstance(value, np.ndarray) else value
+    return value.encode() if isinstance(value, str) else bytes(value)
 
 
 # ---- record formats: each yields (key, value) bytes pairs for one file ----
@@ -61,33 +67,52 @@ def _whole_file(path):
         yield path.encode(), stream.read()
 
 
+def _identity(work):
+    yield work.encode(), work.encode()
+
+
 class Reader:
     """One reader's position: the current work unit's records and the counts so far.
 
-    Reads are serialized through `busy` (under the session's condition), while the file is
-    read outside the lock so other queues and readers keep moving.
+    Reads, state saves and restores are serialized through `busy` (under the session's
+    condition), while the file is read outside the lock so other queues and readers keep
+    moving. The counts are TF's: work units started and finished, records produced, and the
+    last work unit taken (`work`), which is what a ReaderBaseState holds.
+
+    With `whole_units` each work unit is one record (IdentityReader, WholeFileReader): the
+    unit is finished as soon as its record is read, and since the reader then never stands
+    inside a unit, its state can be saved and restored (TF's rule for which readers can).
     """
 
-    def __init__(self, resources, op_name, records_of):
+    def __init__(self, resources, op_name, kind, records_of, whole_units):
         self.resources = resources
         self.name = resource_display_name(op_name)
+        self.display = f"{kind} '{op_name}'"      # how TF's messages name a reader
         self._records_of = records_of
+        self._whole_units = whole_units
         self._records = None
         self.busy = False
         self.produced = 0
+        self.started = 0
         self.completed = 0
+        self.work = b""
 
-    def read(self, queue, n, op, up_to):
+    @contextlib.contextmanager
+    def _exclusive(self, op, what):
         cond = self.resources.changed
         with cond:
-            self.resources.wait_until(lambda: not self.busy, op, "ReaderRead operation")
+            self.resources.wait_until(lambda: not self.busy, op, what)
             self.busy = True
         try:
-            return self._read(queue, n, op, up_to)
+            yield
         finally:
             with cond:
                 self.busy = False
                 cond.notify_all()
+
+    def read(self, queue, n, op, up_to):
+        with self._exclusive(op, "ReaderRead operation"):
+            return self._read(queue, n, op, up_to)
 
     def _read(self, queue, n, op, up_to):
         keys, values = [], []
@@ -102,6 +127,8 @@ class Reader:
                     if keys:
                         break
                     raise
+                self.work = _bytes(work)
+                self.started += 1
                 records = self._records = self._records_of(_text(work))
             try:
                 record = next(records, None)
@@ -110,20 +137,67 @@ class Reader:
                 raise
             if record is None:
                 self._records = None
-                self.completed += 1
+                self.completed = self.started
                 if up_to and keys:
                     break
                 continue
             keys.append(record[0])
             values.append(record[1])
             self.produced += 1
+            if self._whole_units:
+                self._records = None
+                self.completed = self.started
         return keys, values
 
     def reset(self):
         with self.resources.lock:
+            self._reset()
+
+    def _reset(self):
+        self.close_resource()
+        self.produced = self.started = self.completed = 0
+        self.work = b""
+
+    def serialize_state(self, op):
+        with self._exclusive(op, "ReaderSerializeState operation"):
+            if not self._whole_units:
+                raise errors.UnimplementedError(None, op, "Reader SerializeState")
+            return protos.ReaderBaseState(
+                work_started=self.started, work_finished=self.completed,
+                num_records_produced=self.produced, current_work=self.work).SerializeToString()
+
+    def restore_state(self, data, op):
+        """Takes the counts of a ReaderBaseState; a state that fails the checks resets the
+        reader, as in TF."""
+        with self._exclusive(op, "ReaderRestoreState operation"):
+            try:
+                state = self._checked_state(data, op)
+            except errors.OpError:
+                self._reset()
+                raise
             self.close_resource()
-            self.produced = 0
-            self.completed = 0
+            self.started, self.completed = state.work_started, state.work_finished
+            self.produced, self.work = state.num_records_produced, state.current_work
+
+    def _checked_state(self, data, op):
+        if not self._whole_units:
+            raise errors.UnimplementedError(None, op, "Reader RestoreState")
+        try:
+            state = protos.ReaderBaseState.FromString(data)
+        except (wire.DecodeError, ValueError):
+            raise errors.InvalidArgumentError(
+                None, op, f"Could not parse state for {self.display}: "
+                          f"{text_format.escape_bytes(data)}") from None
+        if min(state.work_started, state.work_finished, state.num_records_produced) < 0:
+            raise errors.InvalidArgumentError(
+                None, op, f"Unexpected negative value when restoring in {self.display}: "
+                          f"{text_format.message_to_text(state)}")
+        # A restored reader starts on a fresh work unit: none may be left half done.
+        if state.work_started > state.work_finished:
+            raise errors.InvalidArgumentError(
+                None, op, f"Inconsistent work started vs. finished when restoring in "
+                          f"{self.display}: {text_format.message_to_text(state)}")
+        return state
 
     def close_resource(self):
         """Drops the current file; a read in progress finishes with its own reference."""
@@ -132,13 +206,14 @@ class Reader:
             records.close()
 
 
-def _reader_kernel(op_type, records_of):
+def _reader_kernel(op_type, records_of, whole_units=False):
     @kernel(op_type, context=True)
     def make_reader(ctx):
         attrs = ctx.op.attrs
         key = "reader:" + (attrs.get("shared_name") or ctx.op.name)
         ctx.resources.lookup_or_create(
-            key, lambda: Reader(ctx.resources, ctx.op.name, lambda path: records_of(path, attrs)))
+            key, lambda: Reader(ctx.resources, ctx.op.name, op_type[:-len("V2")],
+                                lambda path: records_of(path, attrs), whole_units))
         return np.array(key, dtype=object)
     make_reader.__name__ = op_type
     return make_reader
@@ -154,8 +229,8 @@ _reader_kernel("FixedLengthRecordReaderV2",
                                                      a.get("hop_bytes", 0),
                                                      a.get("encoding", "")))
 _reader_kernel("TFRecordReaderV2", lambda path, a: _tfrecords(path, a.get("compression_type")))
-_reader_kernel("WholeFileReaderV2", lambda path, a: _whole_file(path))
-_reader_kernel("IdentityReaderV2", lambda path, a: iter([(path.encode(), path.encode())]))
+_reader_kernel("WholeFileReaderV2", lambda path, a: _whole_file(path), whole_units=True)
+_reader_kernel("IdentityReaderV2", lambda path, a: _identity(path), whole_units=True)
 
 
 @kernel("ReaderReadV2", context=True)
@@ -193,6 +268,20 @@ def reader_num_work_units_completed(ctx, reader):
 @kernel("ReaderResetV2", context=True)
 def reader_reset(ctx, reader):
     resource_of(ctx, reader).reset()
+
+
+@kernel("ReaderSerializeStateV2", context=True)
+def reader_serialize_state(ctx, reader):
+    return np.array(resource_of(ctx, reader).serialize_state(ctx.op), dtype=object)
+
+
+@kernel("ReaderRestoreStateV2", context=True)
+def reader_restore_state(ctx, reader, state):
+    if np.ndim(state) != 0:
+        raise errors.InvalidArgumentError(
+            None, ctx.op, f"Reader state must be scalar, but had shape: "
+                          f"{fmt_shape(np.shape(state))}")
+    resource_of(ctx, reader).restore_state(_bytes(state), ctx.op)
 
 
 # ---- files ----
@@ -358,83 +447,3 @@ def decode_raw(data, *, out_type, little_endian=True):
     count = size // dtype.itemsize
     out = np.frombuffer(b"".join(flat), dtype=dtype).astype(dtype.newbyteorder("="))
     return out.reshape(np.shape(data) + (count,))
-
-
-# ---- parse_example ----
-_LIST_OF = {dtypes.float32: "float_list", dtypes.int64: "int64_list", dtypes.string: "bytes_list"}
-_LIST_NAMES = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
-
-
-def _feature_values(example, key, dtype, index):
-    """The values of feature `key` as a 1-D array, or None if the example lacks it."""
-    feature_map = example.features.feature
-    if key not in feature_map:
-        return None
-    feature = feature_map[key]
-    kind = feature.WhichOneof("kind")
-    if kind is None:
-        return None
-    if kind != _LIST_OF[dtype]:
-        raise errors.InvalidArgumentError(
-            None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Data types don't match. "
-                        f"Data type: {_LIST_NAMES[kind]} but expected type: "
-                        f"{_LIST_NAMES[_LIST_OF[dtype]]}")
-    values = getattr(feature, kind).value
-    if dtype is dtypes.string:
-        return _strings([bytes(v) for v in values])
-    return np.asarray(values, dtype=dtype.as_numpy_dtype)
-
-
-@kernel("ParseExample")
-def parse_example(serialized, *dense_defaults, sparse_keys=(), sparse_types=(), dense_keys=(),
-                  Tdense=(), dense_shapes=()):
-    examples = []
-    for index, data in enumerate(np.reshape(serialized, [-1])):
-        try:
-            examples.append(protos.Example.FromString(bytes(data)))
-        except Exception:
-            raise errors.InvalidArgumentError(
-                None, None, f"Could not parse example input, value: '{bytes(data)[:64]!r}' "
-                            f"(index {index})") from None
-    batch = len(examples)
-    sparse_indices, sparse_values, sparse_shapes = [], [], []
-    for key, dtype in zip(sparse_keys, sparse_types):
-        indices, values, width = [], [], 0
-        for index, example in enumerate(examples):
-            found = _feature_values(example, key, dtype, index)
-            if found is None:
-                continue
-            indices.extend((index, j) for j in range(len(found)))
-            values.append(found)
-            width = max(width, len(found))
-        sparse_indices.append(np.array(indices, dtype=np.int64).reshape(-1, 2))
-        sparse_values.append(np.concatenate(values) if values else
-                             np.zeros([0], dtype=object if dtype is dtypes.string
-                                      else dtype.as_numpy_dtype))
-        sparse_shapes.append(np.array([batch, width], dtype=np.int64))
-    dense_values = []
-    for key, dtype, shape, default in zip(dense_keys, Tdense, dense_shapes, dense_defaults):
-        dims = shape.as_list()
-        size = int(np.prod(dims, dtype=np.int64))
-        out = np.empty([batch] + dims, dtype=object if dtype is dtypes.string
-                       else dtype.as_numpy_dtype)
-        rows = out.reshape(batch, size)   # element-wise assignment, also for strings
-        for index, example in enumerate(examples):
-            found = _feature_values(example, key, dtype, index)
-            if found is None or (found.size == 0 and np.size(default)):
-                if np.size(default) == 0:
-                    raise errors.InvalidArgumentError(
-                        None, None, f"Name: <unknown>, Feature: {key} (data type: "
-                                    f"{_LIST_NAMES[_LIST_OF[dtype]]}) is required but could "
-                                    "not be found.")
-                rows[index, :] = np.reshape(default, [-1])
-                continue
-            if found.size != size:
-                raise errors.InvalidArgumentError(
-                    None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Number of "
-                                f"{_LIST_NAMES[_LIST_OF[dtype]]} values != expected.  Values "
-                                f"size: {found.size} but output shape: {dims}")
-            rows[index, :] = found
-        dense_values.append(out)
-    outputs = sparse_indices + sparse_values + sparse_shapes + dense_values
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
