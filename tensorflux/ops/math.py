@@ -28,7 +28,7 @@ def _unary(op_type, public_name, allowed, doc, out_dtype=None):
     return op
 
 
-def _binary(op_type, public_name, allowed, doc, out_dtype=None):
+def _binary(op_type, public_name, allowed, doc, out_dtype=None, default_name=None):
     """Registers an elementwise op of two broadcasting inputs of one dtype; returns its wrapper.
 
     A Python value converts to the other argument's dtype; two tensors of different dtypes
@@ -38,7 +38,7 @@ def _binary(op_type, public_name, allowed, doc, out_dtype=None):
 
     def op(x, y, name=None):
         # Python values convert inside the op's scope, as TF names them ("Sub/y").
-        with graph_of([x, y]).name_scope(name or op_type) as scope:
+        with graph_of([x, y]).name_scope(name or default_name or op_type) as scope:
             x, y = binary_inputs(op_type, x, y)
             check_dtype(op_type, "x", x, allowed)
             return apply_op(op_type, [x, y], {"T": x.dtype.base_dtype}, scope[:-1] + "/")
@@ -88,6 +88,9 @@ subtract = _binary("Sub", "subtract", NUMBERS, "x - y.")
 multiply = _binary("Mul", "multiply", NUMBERS, "x * y.")
 realdiv = _binary("RealDiv", "realdiv", NUMBERS, "x / y for floats (no integer promotion).")
 _div_op = _binary("Div", "_div_op", NUMBERS, "TF's raw Div: integers truncate toward zero.")
+div_no_nan = _binary("DivNoNan", "div_no_nan", _FLOAT_COMPLEX,
+                     "x / y, but 0 wherever y is 0, even where x is inf or nan.",
+                     default_name="div_no_nan")
 floordiv = _binary("FloorDiv", "floordiv", NUMBERS,
                    "floor(x / y), rounding toward -inf like Python's //; an integer division "
                    "by zero is InvalidArgumentError at run time.")
@@ -114,14 +117,22 @@ not_equal = _binary("NotEqual", "not_equal", NUMBERS + _B + (dtypes.string,), "x
 logical_and = _binary("LogicalAnd", "logical_and", _B, "x and y, for bool x and y.",
                       dtypes.bool_)
 logical_or = _binary("LogicalOr", "logical_or", _B, "x or y, for bool x and y.", dtypes.bool_)
-register_op("LogicalXor", broadcast_binary(dtypes.bool_))
 register_op("Mod", broadcast_binary())  # TF's deprecated truncating Mod; no wrapper builds it
 
 
 def logical_xor(x, y, name="LogicalXor"):
-    x, y = binary_inputs("LogicalXor", x, y)
-    check_dtype("LogicalXor", "x", x, _B)
-    return apply_op("LogicalXor", [x, y], {}, name)
+    """x xor y, for bool x and y.
+
+    TF1 has no LogicalXor op: it builds (x or y) and not (x and y), the last op named `name`,
+    and so does this, so that its GraphDefs import into TF.
+    """
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=name)
+
+
+def _xor_operator(x, y, name):
+    # `x ^ y`, as TF's operator: the parts inside the scope "xor", the result named "xor".
+    with graph_of([x, y]).name_scope(name) as scope:
+        return logical_xor(x, y, name=scope)
 
 
 def div(x, y, name=None):
@@ -304,7 +315,7 @@ argmin = _arg("ArgMin")
 
 # ---- matrices ----
 def _infer_matmul(op):
-    a, b = op.inputs
+    a, b = op.inputs[:2]  # _FusedMatMul (ops/fused.py) has its bias third
     if a.shape.ndims is not None and a.shape.ndims != 2 or \
             b.shape.ndims is not None and b.shape.ndims != 2:
         raise ValueError(f"Shape must be rank 2 but is rank "
@@ -646,7 +657,7 @@ def _binary_operator(fn, reverse=False, name=None):
 for _op_name, _fn in (("add", add), ("sub", subtract), ("mul", multiply), ("truediv", truediv),
                       ("floordiv", floordiv), ("mod", floormod), ("pow", pow),
                       ("matmul", matmul), ("and", logical_and), ("or", logical_or),
-                      ("xor", logical_xor), ("div", div)):
+                      ("xor", _xor_operator), ("div", div)):
     setattr(Tensor, f"__{_op_name}__", _binary_operator(_fn, name=_op_name))
     setattr(Tensor, f"__r{_op_name}__", _binary_operator(_fn, reverse=True, name=_op_name))
 Tensor.__lt__ = _binary_operator(less)
@@ -664,9 +675,9 @@ __all__ = [
     "is_inf", "logical_not", "add", "add_v2", "subtract", "multiply", "realdiv", "floordiv",
     "truncatediv", "floormod", "truncatemod", "pow", "maximum", "minimum", "squared_difference",
     "atan2", "greater", "less", "greater_equal", "less_equal", "equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "div", "truediv", "divide", "mod", "scalar_mul",
-    "add_n", "accumulate_n", "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max",
-    "reduce_min", "reduce_all", "reduce_any", "reduce_logsumexp", "count_nonzero", "argmax",
-    "argmin", "matmul", "conj", "matrix_inverse", "matrix_determinant", "matrix_transpose", "qr",
-    "tensordot", "cumsum", "cumprod", "clip_by_value", "matrix_band_part", "trace", "eye", "norm",
-    "unsorted_segment_sum", "segment_sum"]
+    "logical_and", "logical_or", "logical_xor", "div", "div_no_nan", "truediv", "divide", "mod",
+    "scalar_mul", "add_n", "accumulate_n", "reduce_sum", "reduce_mean", "reduce_prod",
+    "reduce_max", "reduce_min", "reduce_all", "reduce_any", "reduce_logsumexp", "count_nonzero",
+    "argmax", "argmin", "matmul", "conj", "matrix_inverse", "matrix_determinant",
+    "matrix_transpose", "qr", "tensordot", "cumsum", "cumprod", "clip_by_value",
+    "matrix_band_part", "trace", "eye", "norm", "unsorted_segment_sum", "segment_sum"]

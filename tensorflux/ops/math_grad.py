@@ -14,8 +14,8 @@ from tensorflux.ops.op_util import constant_value
 
 # ---- not differentiable: boolean or integer-valued results, or piecewise constant ones ----
 not_differentiable("Greater", "Less", "GreaterEqual", "LessEqual", "Equal", "NotEqual",
-                   "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "IsFinite", "IsNan",
-                   "IsInf", "ArgMax", "ArgMin", "All", "Any", "FloorDiv", "TruncateDiv",
+                   "LogicalAnd", "LogicalOr", "LogicalNot", "IsFinite", "IsNan", "IsInf",
+                   "ArgMax", "ArgMin", "All", "Any", "FloorDiv", "TruncateDiv",
                    "Floor", "Ceil", "Round", "Rint")
 
 
@@ -104,6 +104,14 @@ def _div_grad(op, grad):
     x, y = map(math.conj, _binary(op))
     return [reduce_to_shape(math.realdiv(grad, y), x),
             reduce_to_shape(grad * math.realdiv(math.realdiv(-x, y), y), y)]
+
+
+@gradient("DivNoNan")
+def _div_no_nan_grad(op, grad):
+    # As TF: the quotient rule with every division made safe, so y = 0 gets gradient 0.
+    x, y = map(math.conj, _binary(op))
+    return [reduce_to_shape(math.div_no_nan(grad, y), x),
+            reduce_to_shape(grad * math.div_no_nan(math.div_no_nan(-x, y), y), y)]
 
 
 @gradient("FloorMod")

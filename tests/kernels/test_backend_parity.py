@@ -7,6 +7,7 @@ sizes with strides 2 so SAME pads unevenly, NCHW) and the optimizer updates. Eac
 one graph and runs it in a session restricted to NumPy kernels and in one preferring torch,
 checking that the torch session did run the op on torch (or that torch declined it).
 """
+import itertools
 import os
 import sys
 
@@ -18,13 +19,16 @@ torch = pytest.importorskip("torch")
 import tensorflux as tf  # noqa: E402
 from tensorflux.kernels.torch import math as torch_math  # noqa: E402  (registers torch)
 from tensorflux.framework import registry  # noqa: E402
-from tensorflux.ops import training_ops  # noqa: E402
+from tensorflux.ops import array_grad, training_ops  # noqa: E402
+from tensorflux.ops.fused import FUSED_ACTIVATIONS  # noqa: E402
+from tensorflux.ops.op_util import apply_op  # noqa: E402
 from tensorflux.runtime import devices  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ops"))
-import nn_table  # noqa: E402,F401  (adds the nn records to op_table.RECORDS)
+import nn_table  # noqa: E402  (adds the nn records to op_table.RECORDS)
 from op_table import (FLOAT, REAL, RECORDS, Record, arg, build, case, make_inputs,  # noqa: E402
                       raw)
+from session_configs import UNOPTIMIZED  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -120,12 +124,32 @@ extra("AvgPoolGrad",
           "AvgPoolGrad", tf.constant(orig_input_shape, tf.int32), g, data_format=data_format,
           **kw),
       [case(_pooled_shape(x, **kw), orig_input_shape=list(x), **kw) for x, kw in POOLS])
-# Ties: MaxPoolGrad must route each window's gradient to its first maximum.
+# Ties: MaxPoolGrad must route each window's gradient to its first maximum, and
+# MaxPoolWithArgmax name it. The first input of these records is rounded to whole numbers 0..2.
 TIES = [dict(ksize=[1, 3, 3, 1], strides=[1, 1, 1, 1], padding="SAME"),
         dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="VALID")]
-TIED = extra("MaxPoolGrad", lambda x, g, **kw: _pool_grad("MaxPoolGrad", x, g, **kw),
-             [case(arg((2, 6, 6, 3), domain=(0, 2)), _pooled_shape((2, 6, 6, 3), **kw), **kw)
-              for kw in TIES])
+TIED = [extra("MaxPoolGrad", lambda x, g, **kw: _pool_grad("MaxPoolGrad", x, g, **kw),
+              [case(arg((2, 6, 6, 3), domain=(0, 2)), _pooled_shape((2, 6, 6, 3), **kw), **kw)
+               for kw in TIES])]
+# MaxPoolWithArgmax: the NHWC pools, with and without the batch term; ties; windows of only
+# -inf, whose index is their first real element (SAME with 4x4 windows pads 1 before).
+ARGMAX_POOLS = [(x, kw) for x, kw in POOLS if "data_format" not in kw] + [
+    ((2, 6, 6, 3), dict(kw, include_batch_in_index=True)) for kw in TIES]
+_MINUS_INF = np.full((1, 4, 5, 2), -np.inf)
+_MINUS_INF[0, 3, 4, 1] = 1.0
+extra("MaxPoolWithArgmax", lambda x, **kw: list(tf.nn.max_pool_with_argmax(x, **kw)),
+      [case(x, **kw) for x, kw in ARGMAX_POOLS] +
+      [case((3, 9, 7, 5), Targmax=tf.int32, **POOLS[1][1])] +
+      [case(arg(_MINUS_INF.shape, values=_MINUS_INF), ksize=[1, k, k, 1], strides=[1, 1, 1, 1],
+            padding="SAME") for k in (3, 4)])
+TIED.append(extra("MaxPoolWithArgmax", lambda x, **kw: list(tf.nn.max_pool_with_argmax(x, **kw)),
+                  [case(arg((2, 6, 6, 3), domain=(0, 2)), **kw) for kw in TIES]))
+extra("MaxPoolGradWithArgmax", nn_table._max_pool_grad_with_argmax,
+      [case(x, _pooled_shape(x, **{k: v for k, v in kw.items() if k != "include_batch_in_index"}),
+            **kw) for x, kw in ARGMAX_POOLS])
+TIED.append(extra("MaxPoolGradWithArgmax", nn_table._max_pool_grad_with_argmax,
+                  [case(arg((2, 6, 6, 3), domain=(0, 2)), _pooled_shape((2, 6, 6, 3), **kw),
+                        **kw) for kw in TIES]))
 extra("BiasAdd", lambda x, b, **kw: tf.nn.bias_add(x, b, **kw),
       [case((4, 6, 6, 5), (5,)), case((4, 5, 6, 6), (5,), data_format="NCHW"),
        case((7, 3), (3,))], dtypes=REAL)
@@ -134,6 +158,26 @@ extra("BiasAddGrad", lambda g, **kw: raw("BiasAddGrad", g, **kw),
 extra("MatMul", lambda a, b, **kw: tf.matmul(a, b, **kw),
       [case((50, 64), (64, 10)), case((64, 50), (64, 10), transpose_a=True),
        case((50, 64), (10, 64), transpose_b=True)])
+# The graph rewriter's fused ops (ops/fused.py): every activation, on the conv geometries.
+_FUSIONS = [["BiasAdd"]] + [["BiasAdd", a] for a in FUSED_ACTIVATIONS]
+
+
+def _fused(op_type):
+    """A builder of the fused op (named apart: a node name cannot start with "_")."""
+    return lambda *inputs, **kw: apply_op(
+        op_type, list(inputs), dict(kw, T=inputs[0].dtype.base_dtype, num_args=1), "fused")
+
+
+extra("_FusedConv2D", _fused("_FusedConv2D"),
+      [case(x, f, (f[3],), fused_ops=ops, data_format=kw.pop("data_format", "NHWC"),
+            dilations=[1, 1, 1, 1], leakyrelu_alpha=0.3, **kw)
+       for (x, f, kw), ops in zip([(x, f, dict(kw)) for x, f, kw in CONVS],
+                                  itertools.cycle(_FUSIONS))])
+extra("_FusedMatMul", _fused("_FusedMatMul"),
+      [case((50, 64), (64, 10), (10,), fused_ops=ops, transpose_a=False, transpose_b=False)
+       for ops in _FUSIONS] +
+      [case((64, 50), (10, 64), (10,), fused_ops=["BiasAdd", "Relu"], transpose_a=True,
+            transpose_b=True, leakyrelu_alpha=0.2)])
 extra("Mean", lambda x, **kw: tf.reduce_mean(x, **kw),
       [case((4, 5), axis=0), case((4, 5), axis=[0, 1], keepdims=True), case((3,), axis=[])],
       dtypes=REAL)
@@ -169,6 +213,51 @@ extra("LRNGrad", lambda g, x, **kw: raw(
     depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75), [case((2, 3, 3, 7), (2, 3, 3, 7))])
 extra("BatchMatMulV2", lambda x, y, **kw: tf.matmul(x, y, **kw),
       [case((2, 3, 4), (2, 4, 5)), case((2, 4, 3), (1, 5, 4), adjoint_a=True, adjoint_b=True)])
+extra("Cumsum", lambda x, **kw: tf.cumsum(x, **kw),
+      [case((64, 100), axis=1), case((3, 5, 7), axis=-2, exclusive=True, reverse=True),
+       case((2, 0), axis=1, exclusive=True), case((6,), reverse=True)], dtypes=REAL)
+extra("Cumprod", lambda x, **kw: tf.cumprod(x, **kw),
+      [case((3, 5, 7), axis=-1, exclusive=True), case((4, 6), axis=0, reverse=True)],
+      dtypes=REAL, domain="nonzero")
+extra("SplitV", lambda x, sizes, axis: tf.split(x, sizes, axis),
+      [case((4, 10, 3), sizes=[2, 0, -1, 5], axis=1), case((6, 5), sizes=[6], axis=-2)],
+      dtypes=REAL + ("bool",))
+extra("MirrorPad", lambda x, paddings, mode: tf.pad(x, paddings, mode),
+      [case((2, 9, 7, 3), paddings=[[0, 0], [2, 3], [3, 1], [0, 0]], mode=mode)
+       for mode in ("REFLECT", "SYMMETRIC")] +
+      [case((5,), paddings=[[4, 4]], mode="REFLECT"),
+       case((5,), paddings=[[5, 5]], mode="SYMMETRIC"),
+       case((3, 4), paddings=[[0, 0], [0, 0]], mode="REFLECT")], dtypes=REAL + ("bool",))
+extra("MirrorPadGrad",
+      lambda dy, paddings, mode: array_grad.mirror_pad_grad(dy, tf.constant(paddings, tf.int32),
+                                                            mode),
+      [case((2, 14, 11, 3), paddings=[[0, 0], [2, 3], [3, 1], [0, 0]], mode=mode)
+       for mode in ("REFLECT", "SYMMETRIC")] +
+      [case((13,), paddings=[[4, 4]], mode="REFLECT"),
+       case((3, 4), paddings=[[0, 0], [0, 0]], mode="SYMMETRIC")], dtypes=REAL)
+# Top-k: rows of ties (TF takes the lowest indices, where torch.topk takes any), large rows
+# (torch's partial selection), k = 0, NaN (ranked above every number), the attr-k TopK.
+_TIED_ROWS = [[3, 1, 3, 2, 3, 1, 0, 3], [5, 5, 5, 5, 5, 5, 5, 5], [1, 2, 3, 4, 4, 3, 2, 1]]
+_NAN_ROWS = [[1, np.nan, 3, np.nan, 3], [np.nan] * 5, [2, 1, 2, np.nan, 0]]
+extra("TopKV2", lambda x, k: list(tf.nn.top_k(x, k)),
+      [case(arg((3, 8), values=_TIED_ROWS), k=k) for k in (1, 2, 3, 5, 8)] +
+      [case((4, 1000), k=5), case((16,), k=0), case((2, 0), k=0)], dtypes=REAL)
+extra("TopKV2", lambda x, k: list(tf.nn.top_k(x, k)),
+      [case(arg((3, 5), values=_NAN_ROWS), k=k) for k in (1, 2, 3)])
+extra("TopK", lambda x, k: list(raw("TopK", x, k=k, sorted=True)),
+      [case((3, 6), k=2), case(arg((3, 8), values=_TIED_ROWS), k=3)], dtypes=REAL)
+# InTopK: ties count, a non-finite prediction anywhere in a row makes it False, targets out
+# of range are False.
+_PREDICTIONS = [[0.1, 0.5, 0.5, 0.2], [np.inf, 0.1, 0.2, 0.3], [0.3, np.nan, 0.1, 0.9],
+                [0.2, 0.2, 0.2, 0.2], [1, 2, 3, 4], [4, 3, 2, 1]]
+_TARGETS = [2, 1, 3, 0, 4, -1]
+_IN_TOP_K_CASES = [case(arg((6, 4), values=_PREDICTIONS), arg((6,), t, values=_TARGETS), k=k)
+                   for k in (1, 2, 4) for t in ("int32", "int64")] + [
+    case((64, 10), arg((64,), "int64", domain=(0, 9)), k=3),
+    case((3, 0), arg((3,), "int32", values=[0, 1, -1]), k=1)]
+extra("InTopKV2", lambda p, t, k: tf.nn.in_top_k(p, t, k), _IN_TOP_K_CASES, dtypes=("float32",))
+extra("InTopK", lambda p, t, k: raw("InTopK", p, t, k=k, T=t.dtype.base_dtype),
+      _IN_TOP_K_CASES, dtypes=("float32",))
 extra("Switch", lambda x, p: tf.cond(p, lambda: x * 2.0, lambda: x - 1.0),
       [case((3,), arg((), "bool", values=True)), case((3,), arg((), "bool", values=False))])
 
@@ -209,9 +298,9 @@ class _Libraries:
 
 
 def _inputs(rec, c, dtype):
-    if rec is TIED:  # whole numbers 0..2: many equal maxima per window
-        x, g = make_inputs(rec, c, dtype)
-        return [np.round(x), g]
+    if any(rec is tied for tied in TIED):  # whole numbers 0..2: many equal maxima per window
+        x, *rest = make_inputs(rec, c, dtype)
+        return [np.round(x)] + rest
     if rec.domain == "halves":
         return [np.array([[-2.5, -1.5, -0.5, 0.5], [1.5, 2.5, 3.5, 0.3], [-0.7, 4.5, 1.0, 0.0]],
                          dtype)]
@@ -227,7 +316,7 @@ def _run(rec, c, values, libraries):
     with tf.Graph().as_default() as graph:
         feeds, outs = build(rec, c, values)
         with _Libraries(libraries):
-            sess = tf.Session()
+            sess = tf.Session(config=UNOPTIMIZED)
         with sess:
             got = sess.run(outs, dict(zip(feeds, values)))
             libs = {s.op.type: s.library for plan in sess._plans.values() for s in plan.steps
@@ -249,7 +338,8 @@ def _compare(got, expected, rtol, atol):
         g, e = np.asarray(g), np.asarray(e)
         assert g.dtype == e.dtype and g.shape == e.shape, (g.dtype, g.shape, e.dtype, e.shape)
         if g.dtype.kind == "f":
-            scale = max(float(np.nanmax(np.abs(e))), 1.0) if e.size else 1.0
+            finite = np.abs(e[np.isfinite(e)])  # an inf or nan must not make the scale inf
+            scale = max(float(finite.max()), 1.0) if finite.size else 1.0
             np.testing.assert_allclose(g, e, rtol=rtol, atol=atol * scale, equal_nan=True)
         else:
             np.testing.assert_array_equal(g, e)
@@ -288,6 +378,56 @@ def test_every_torch_kernel_has_a_parity_case():
                                      for name in APPLY}
     missing = [t for t in _torch_op_types() if t not in covered and not _numpy_body(t)]
     assert not missing, f"torch kernels without a parity record: {missing}"
+
+
+# ---------------------------------------------------------------- run-time errors
+def _max_pool_grad_with_argmax(x, grad, argmax):
+    return raw("MaxPoolGradWithArgmax", x, grad, argmax, ksize=[1, 2, 2, 1],
+               strides=[1, 2, 2, 1], padding="VALID", Targmax=tf.int64,
+               include_batch_in_index=False)
+
+
+# (op type, builder, fed values): inputs the kernels must refuse, fed so that no shape
+# function sees them first.
+ERRORS = [
+    ("SplitV", lambda x, s: tf.split(x, s, 1, num=2), [np.zeros((2, 5)), np.int32([-1, -1])]),
+    ("SplitV", lambda x, s: tf.split(x, s, 1, num=2), [np.zeros((2, 5)), np.int32([6, -1])]),
+    ("SplitV", lambda x, s: tf.split(x, s, 1, num=2), [np.zeros((2, 5)), np.int32([-2, 7])]),
+    ("SplitV", lambda x, s: tf.split(x, s, 1, num=2), [np.zeros((2, 5)), np.int32([1, 2])]),
+    ("MirrorPad", lambda x, p: tf.pad(x, p, "REFLECT"),
+     [np.zeros((2, 3)), np.int32([[2, 0], [0, 0]])]),
+    ("MirrorPad", lambda x, p: tf.pad(x, p, "SYMMETRIC"),
+     [np.zeros((2, 3)), np.int32([[0, 0], [0, 4]])]),
+    ("MirrorPad", lambda x, p: tf.pad(x, p, "SYMMETRIC"),
+     [np.zeros((2, 3)), np.int32([[0, -1], [0, 0]])]),
+    ("MirrorPadGrad", lambda g, p: array_grad.mirror_pad_grad(g, p, "REFLECT"),
+     [np.zeros((3, 3)), np.int32([[1, 1], [0, 0]])]),
+    ("MirrorPadGrad", lambda g, p: array_grad.mirror_pad_grad(g, p, "SYMMETRIC"),
+     [np.zeros((5, 3)), np.int32([[3, 1], [0, 0]])]),
+    ("Cumsum", lambda x, a: tf.cumsum(x, a), [np.zeros((2, 3)), np.int32(2)]),
+    ("TopKV2", lambda x, k: tf.nn.top_k(x, k).values, [np.zeros((2, 3)), np.int32(4)]),
+    ("MaxPoolGradWithArgmax", _max_pool_grad_with_argmax,
+     [np.zeros((1, 4, 4, 1)), np.zeros((1, 2, 2, 1)), np.int64([[[[0], [1]], [[16], [2]]]])]),
+]
+
+
+@pytest.mark.parametrize("op_type,build_fn,values", ERRORS, ids=[e[0] for e in ERRORS])
+def test_torch_refuses_what_numpy_refuses_with_the_same_message(op_type, build_fn, values):
+    messages = []
+    for names in (["numpy"], ["torch", "numpy"]):
+        with tf.Graph().as_default():
+            feeds = [tf.placeholder(v.dtype) for v in values]
+            out = build_fn(*feeds)
+            with _Libraries(names):
+                sess = tf.Session(config=UNOPTIMIZED)
+            with sess:
+                with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+                    sess.run(out, dict(zip(feeds, values)))
+                libs = {s.op.type: s.library for plan in sess._plans.values()
+                        for s in plan.steps if not s.copy}
+        assert libs[op_type] == names[0]
+        messages.append(raised.value.message)
+    assert messages[0] == messages[1]
 
 
 # ---------------------------------------------------------------- in-place variants
@@ -368,7 +508,7 @@ def _run_updates(name, dtype, libraries):
         grad = tf.placeholder(dtype, (5, 3))
         update = _apply(name, var, slots, grad)
         with _Libraries(libraries):
-            sess = tf.Session()
+            sess = tf.Session(config=UNOPTIMIZED)
         with sess:
             sess.run(tf.global_variables_initializer())
             for g in grads:
@@ -393,7 +533,7 @@ def test_optimizer_update_writes_the_variables_numpy_storage_in_place():
         update = training_ops.apply_gradient_descent(var, tf.constant(0.5),
                                                      tf.constant(np.ones((4, 2), np.float32)))
         with _Libraries(["torch", "numpy"]):
-            sess = tf.Session()
+            sess = tf.Session(config=UNOPTIMIZED)
         with sess:
             sess.run(var.initializer)
             storage = next(iter(sess._resources.variables.values()))

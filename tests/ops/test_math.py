@@ -1,11 +1,15 @@
 """The math family (ops/math.py): table-generated value and shape checks, plus TF1's rules for
-integer division, dtype promotion, reductions and construction-time errors."""
+integer division, dtype promotion, reductions and construction-time errors, and the ops whose
+GraphDefs must import into real TF (div_no_nan, logical_xor)."""
+import json
+
 import numpy as np
 import pytest
 
 import tensorflux as tf
 import op_table
 from op_table import check_static_shape, check_value, ids, shape_items, value_items
+from realtf import run_tf
 
 VALUES = value_items("math")
 SHAPES = shape_items("math")
@@ -213,6 +217,122 @@ def test_logical_operators():
 def test_logical_ops_need_bool():
     with pytest.raises(TypeError):
         tf.logical_and(tf.constant([1]), tf.constant([1]))
+
+
+def _structure(ops):
+    return [(op.name, op.type, [t.name for t in op.inputs]) for op in ops]
+
+
+def test_logical_xor_is_built_from_and_or_not_as_tf1_builds_it():
+    # TF1 has no LogicalXor op; these are the ops, names and inputs TF 1.15 gives these calls.
+    a = tf.placeholder(tf.bool, [2, 1], name="a")
+    b = tf.placeholder(tf.bool, [3], name="b")
+    c, d, e = tf.logical_xor(a, b), a ^ b, tf.logical_xor(a, True)
+    assert (c.name, d.name, e.name) == ("LogicalXor:0", "xor:0", "LogicalXor_1:0")
+    assert _structure(tf.get_default_graph().get_operations()[2:]) == [
+        ("LogicalOr", "LogicalOr", ["a:0", "b:0"]),
+        ("LogicalAnd", "LogicalAnd", ["a:0", "b:0"]),
+        ("LogicalNot", "LogicalNot", ["LogicalAnd:0"]),
+        ("LogicalXor", "LogicalAnd", ["LogicalOr:0", "LogicalNot:0"]),
+        ("xor/LogicalOr", "LogicalOr", ["a:0", "b:0"]),
+        ("xor/LogicalAnd", "LogicalAnd", ["a:0", "b:0"]),
+        ("xor/LogicalNot", "LogicalNot", ["xor/LogicalAnd:0"]),
+        ("xor", "LogicalAnd", ["xor/LogicalOr:0", "xor/LogicalNot:0"]),
+        ("LogicalOr_1/y", "Const", []),
+        ("LogicalOr_1", "LogicalOr", ["a:0", "LogicalOr_1/y:0"]),
+        ("LogicalAnd_1/y", "Const", []),
+        ("LogicalAnd_1", "LogicalAnd", ["a:0", "LogicalAnd_1/y:0"]),
+        ("LogicalNot_1", "LogicalNot", ["LogicalAnd_1:0"]),
+        ("LogicalXor_1", "LogicalAnd", ["LogicalOr_1:0", "LogicalNot_1:0"])]
+    x, y = np.array([[True], [False]]), np.array([True, False, True])
+    values = run([c, d, e], {a: x, b: y})
+    for got, other in zip(values, (y, y, True)):
+        np.testing.assert_array_equal(got, np.logical_xor(x, other))
+    assert c.shape.as_list() == [2, 3]
+    with pytest.raises(TypeError):
+        tf.logical_xor(tf.constant([1]), tf.constant([0]))
+
+
+def test_div_no_nan_wrapper_names_and_dtypes_as_tf1():
+    x = tf.placeholder(tf.float32, [3], name="x")
+    z = tf.div_no_nan(x, 2.0)
+    assert z.name == "div_no_nan:0" and z.op.inputs[1].op.name == "div_no_nan/y"
+    assert tf.div_no_nan(x, x, name="q").name == "q:0"
+    with pytest.raises(TypeError):
+        tf.div_no_nan(tf.constant([1, 2]), tf.constant([1, 0]))
+    with pytest.raises(TypeError):
+        tf.div_no_nan(x, tf.constant([1.0, 2.0, 3.0], tf.float64))
+
+
+def test_div_no_nan_gradient_is_zero_where_y_is_zero():
+    x = tf.constant([1.0, np.inf, np.nan, 2.0])
+    y = tf.constant([0.0, 0.0, 0.0, 4.0])
+    dx, dy = run(tf.gradients(tf.div_no_nan(x, y), [x, y]))
+    np.testing.assert_array_equal(dx, [0.0, 0.0, 0.0, 0.25])
+    np.testing.assert_array_equal(dy, [0.0, 0.0, 0.0, -0.125])
+
+
+_TF_RUNS_DIV_NO_NAN_AND_XOR = """
+directory = ARGS[0]
+feeds = json.load(open(os.path.join(directory, "feeds.json")))
+fetches = ["z:0", "dx:0", "dy:0", "xor:0"]
+out = {}
+graph_def = tf.GraphDef()
+graph_def.ParseFromString(open(os.path.join(directory, "ours.pb"), "rb").read())
+with tf.Graph().as_default():
+    tf.import_graph_def(graph_def, name="")
+    with tf.Session() as sess:
+        out["ours"] = [v.tolist() for v in sess.run(fetches, feeds)]
+with tf.Graph().as_default() as graph:
+    x = tf.placeholder(tf.float32, [2, 7], name="x")
+    y = tf.placeholder(tf.float32, [7], name="y")
+    z = tf.div_no_nan(x, y, name="z")
+    dx, dy = tf.gradients(z, [x, y])
+    tf.identity(dx, name="dx")
+    tf.identity(dy, name="dy")
+    tf.logical_xor(tf.placeholder(tf.bool, [4], name="a"), tf.placeholder(tf.bool, [4], name="b"),
+                   name="xor")
+    with tf.Session() as sess:
+        out["theirs"] = [v.tolist() for v in sess.run(fetches, feeds)]
+    with open(os.path.join(directory, "theirs.pb"), "wb") as f:
+        f.write(graph.as_graph_def().SerializeToString())
+print(json.dumps(out))
+"""
+
+
+def test_div_no_nan_and_logical_xor_graphs_run_the_same_in_real_tensorflow(tmp_path):
+    x = tf.placeholder(tf.float32, [2, 7], name="x")
+    y = tf.placeholder(tf.float32, [7], name="y")
+    z = tf.div_no_nan(x, y, name="z")
+    dx, dy = tf.gradients(z, [x, y])
+    tf.identity(dx, name="dx")
+    tf.identity(dy, name="dy")
+    tf.logical_xor(tf.placeholder(tf.bool, [4], name="a"), tf.placeholder(tf.bool, [4], name="b"),
+                   name="xor")
+    feeds = {"x:0": [[np.inf, np.nan, 1, 1, 0, -np.inf, -2], [1, 2, 3, 4, 5, 6, 7]],
+             "y:0": [0, 0, 0, np.nan, np.inf, 2, 0],
+             "a:0": [True, True, False, False], "b:0": [True, False, True, False]}
+    fetches = ["z:0", "dx:0", "dy:0", "xor:0"]
+    (tmp_path / "feeds.json").write_text(json.dumps(feeds))
+    ours = tf.get_default_graph().as_graph_def()
+    (tmp_path / "ours.pb").write_bytes(ours.SerializeToString())
+    with tf.Session() as sess:
+        expected = sess.run(fetches, feeds)
+    results = json.loads(run_tf(_TF_RUNS_DIV_NO_NAN_AND_XOR, tmp_path))
+    theirs = tf.GraphDef()
+    theirs.ParseFromString((tmp_path / "theirs.pb").read_bytes())
+    with tf.Graph().as_default():
+        tf.import_graph_def(theirs, name="")
+        with tf.Session() as sess:
+            imported = sess.run(fetches, feeds)
+    for values in (results["ours"], results["theirs"], imported):
+        for got, want in zip(values, expected):
+            np.testing.assert_allclose(np.asarray(got, np.float64),
+                                       np.asarray(want, np.float64), equal_nan=True)
+    # The forward ops are TF's own, node for node.
+    forward = {"z", "a", "b", "xor", "LogicalOr", "LogicalAnd", "LogicalNot"}
+    assert sorted((n.name, n.op, list(n.input)) for n in theirs.node if n.name in forward) == \
+        sorted((n.name, n.op, list(n.input)) for n in ours.node if n.name in forward)
 
 
 def test_round_is_half_to_even_and_sigmoid_does_not_overflow():

@@ -104,17 +104,35 @@ def split(axis, value, *, num_split):
     return _outputs(np.split(value, num_split, axis=axis))
 
 
-@kernel("SplitV")
-def split_v(value, size_splits, axis, *, num_split):
-    axis = int(axis)
-    sizes = [int(s) for s in size_splits]
-    if -1 in sizes:
-        sizes[sizes.index(-1)] = value.shape[axis] - (sum(sizes) + 1)
-    if sum(sizes) != value.shape[axis]:
+def split_sizes(value_shape, size_splits, axis):
+    """SplitV's (axis, sizes) with a -1 size resolved, checked as TF checks them."""
+    rank = len(value_shape)
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(
+            None, None, f"-input rank(-{rank}) <= split_dim < input rank ({rank}), but got {axis}")
+    axis %= rank
+    sizes = [int(s) for s in np.reshape(size_splits, [-1])]
+    if sizes.count(-1) > 1:
+        raise errors.InvalidArgumentError(None, None, "There can only be one -1 in the input.")
+    for i, s in enumerate(sizes):
+        if s < -1:
+            raise errors.InvalidArgumentError(
+                None, None, f"Split size at index {i} must be >= 0. Got: {s}")
+    known = sum(s for s in sizes if s != -1)
+    dim = value_shape[axis]
+    if (-1 in sizes and known > dim) or (-1 not in sizes and known != dim):
         raise errors.InvalidArgumentError(
             None, None, f"Determined shape must either match input shape along split_dim exactly "
                         f"if fully specified, or be less than the size of the input along "
-                        f"split_dim if not fully specified.  Got: {sum(sizes)}")
+                        f"split_dim if not fully specified.  Got: {known}")
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = dim - known
+    return axis, sizes
+
+
+@kernel("SplitV")
+def split_v(value, size_splits, axis, *, num_split):
+    axis, sizes = split_sizes(value.shape, size_splits, int(axis))
     return _outputs(np.split(value, np.cumsum(sizes)[:-1], axis=axis))
 
 
@@ -176,9 +194,41 @@ def pad_v2(x, paddings, constant_values):
     return np.pad(x, np.asarray(paddings, dtype=np.int64), constant_values=constant_values)
 
 
+def mirror_paddings(shape, paddings, mode, grad=False):
+    """MirrorPad's paddings as [[before, after], ...] ints, checked as TF checks them: at most
+    the dimension (SYMMETRIC) or less than it (REFLECT), which for MirrorPadGrad is the
+    dimension of its output."""
+    pairs = np.asarray(paddings, dtype=np.int64).reshape(-1, 2)
+    if len(pairs) != len(shape):
+        raise errors.InvalidArgumentError(
+            None, None, f"The first dimension of paddings must be the rank of inputs"
+                        f"[{len(pairs)},2], [{','.join(map(str, shape))}]")
+    reflect = mode.upper() == "REFLECT"
+    where = "output dimension size" if grad else "dimension size"
+    for dim, (before, after) in zip(shape, pairs):
+        if before < 0 or after < 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"paddings must be non-negative: {before} {after}")
+        if grad:
+            if before + after >= dim:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Total paddings must be less than the input dimension size: "
+                                f"{before + after} was not less than {dim}")
+            dim -= before + after
+        if reflect and max(before, after) >= dim:
+            raise errors.InvalidArgumentError(
+                None, None, f"paddings must be less than the {where}: {before}, {after} not "
+                            f"less than {dim}")
+        if not reflect and max(before, after) > dim:
+            raise errors.InvalidArgumentError(
+                None, None, f"paddings must be no greater than the {where}: {before}, "
+                            f"{after} greater than {dim}")
+    return pairs.tolist()
+
+
 @kernel("MirrorPad")
 def mirror_pad(x, paddings, *, mode):
-    return np.pad(x, np.asarray(paddings, dtype=np.int64),
+    return np.pad(x, mirror_paddings(x.shape, paddings, mode),
                   mode="reflect" if mode.upper() == "REFLECT" else "symmetric")
 
 
@@ -186,7 +236,11 @@ def mirror_pad(x, paddings, *, mode):
 def gather(params, indices, axis, *, batch_dims=0):
     axis = int(axis)
     size = params.shape[axis]
-    if np.size(indices) and (np.min(indices) < 0 or np.max(indices) >= size):
+    if np.ndim(indices) == 0:  # one index (an input pipeline's next example): no reductions
+        out_of_range = not 0 <= int(indices) < size
+    else:
+        out_of_range = np.size(indices) and (np.min(indices) < 0 or np.max(indices) >= size)
+    if out_of_range:
         bad = np.asarray(indices).reshape(-1)
         pos = int(np.flatnonzero((bad < 0) | (bad >= size))[0])
         raise errors.InvalidArgumentError(
@@ -326,7 +380,8 @@ def mirror_pad_grad(grad, paddings, *, mode):
     """Folds the mirrored borders of `grad` back onto the elements they copied."""
     offset = 1 if mode.upper() == "REFLECT" else 0
     out = grad
-    for axis, (before, after) in enumerate(np.asarray(paddings, dtype=np.int64)):
+    pairs = mirror_paddings(grad.shape, paddings, mode, grad=True)
+    for axis, (before, after) in enumerate(pairs):
         g = np.moveaxis(out, axis, 0)
         n = g.shape[0] - before - after
         core = g[before:before + n].copy()

@@ -81,6 +81,12 @@ def div(x, y):
     return truncate_div(x, y) if x.dtype.kind in "iu" else _true_divide(x, y)
 
 
+@kernel("DivNoNan")
+def div_no_nan(x, y):
+    """x / y, and 0 wherever y is 0 (even for an inf or nan x)."""
+    return np.where(y == 0, np.zeros((), x.dtype), _true_divide(x, y))
+
+
 @kernel("FloorDiv")
 def floor_div(x, y):
     _check_int_divisor(y)
@@ -120,11 +126,6 @@ def pow_(x, y):
 def squared_difference(x, y):
     d = np.subtract(x, y)
     return _same_dtype(d * np.conj(d), x)
-
-
-@kernel("LogicalXor")
-def logical_xor(x, y):
-    return np.logical_xor(x, y)
 
 
 @kernel("AddN")
@@ -224,14 +225,24 @@ def matrix_determinant(x):
     return np.asarray(np.linalg.det(x)).astype(x.dtype, copy=False)
 
 
+def scan_axis(x_shape, axis):
+    """Cumsum's and Cumprod's axis, checked as TF checks it."""
+    axis, rank = int(np.reshape(axis, [-1])[0]), len(x_shape)
+    if not -rank <= axis < rank:
+        raise errors.InvalidArgumentError(
+            None, None, f"ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got "
+                        f"{axis}")
+    return axis % rank
+
+
 def _scan(accumulate, identity):
     """A cumulative kernel; `exclusive` shifts in the identity, `reverse` scans from the end."""
     def scan(x, axis, *, exclusive=False, reverse=False):
-        axis = int(axis)
+        axis = scan_axis(x.shape, axis)
         if reverse:
             x = np.flip(x, axis)
         out = accumulate(x, axis=axis, dtype=x.dtype)
-        if exclusive:
+        if exclusive and x.shape[axis]:
             first = np.full_like(np.take(out, [0], axis=axis), identity)
             out = np.concatenate([first, np.delete(out, -1, axis=axis)], axis=axis)
         return np.flip(out, axis) if reverse else out

@@ -707,16 +707,24 @@ def l2_loss(t):
     return np.asarray(np.sum(np.square(_upcast(x))) / 2, dtype=x.dtype)
 
 
+def in_top_k_count(op, predictions_shape, targets_shape, k):
+    """InTopK's k as an int, after checking the shapes as TF does."""
+    if len(predictions_shape) != 2:
+        raise _invalid(f"{op}: predictions must be 2-dimensional, got shape "
+                       f"{list(predictions_shape)}")
+    if len(targets_shape) != 1 or targets_shape[0] != predictions_shape[0]:
+        raise _invalid(f"{op}: targets must be 1-dimensional with the batch size of predictions "
+                       f"({predictions_shape[0]}), got shape {list(targets_shape)}")
+    return int(np.asarray(k).reshape(()))
+
+
 def _in_top_k(op, predictions, targets, k):
     p, targets = np.asarray(predictions), np.asarray(targets)
-    if p.ndim != 2:
-        raise _invalid(f"{op}: predictions must be 2-dimensional, got shape {list(p.shape)}")
-    if targets.ndim != 1 or targets.shape[0] != p.shape[0]:
-        raise _invalid(f"{op}: targets must be 1-dimensional with the batch size of predictions "
-                       f"({p.shape[0]}), got shape {list(targets.shape)}")
-    k = int(np.asarray(k).reshape(()))
+    k = in_top_k_count(op, p.shape, targets.shape, k)
     classes = p.shape[1]
     in_range = (targets >= 0) & (targets < classes)
+    if not classes:  # every target is out of range (and there is nothing to index)
+        return in_range
     rows = np.arange(p.shape[0])
     target_p = p[rows, np.where(in_range, targets, 0)]
     # A target is in the top k when fewer than k classes are strictly more probable, so ties
@@ -738,15 +746,21 @@ def in_top_k(predictions, targets, *, k):
     return _in_top_k("InTopK", predictions, targets, k)
 
 
-def _top_k(op, input, k):
-    x = np.asarray(input)
+def top_k_count(op, input_shape, k):
+    """TopK's k as an int, after checking it against the input's shape as TF does."""
     k = int(np.asarray(k).reshape(()))
-    if x.ndim < 1:
-        raise _invalid(f"{op}: input must be at least 1-D, got shape {list(x.shape)}")
+    if len(input_shape) < 1:
+        raise _invalid(f"{op}: input must be at least 1-D, got shape {list(input_shape)}")
     if k < 0:
         raise _invalid(f"{op}: need k >= 0, got {k}")
-    if x.shape[-1] < k:
-        raise _invalid(f"{op}: input must have at least k={k} columns, got {x.shape[-1]}")
+    if input_shape[-1] < k:
+        raise _invalid(f"{op}: input must have at least k={k} columns, got {input_shape[-1]}")
+    return k
+
+
+def _top_k(op, input, k):
+    x = np.asarray(input)
+    k = top_k_count(op, x.shape, k)
     n = x.shape[-1]
     # A stable ascending sort of the reversed row, read backwards, is descending with ties in
     # ascending index order (and NaN, sorted last, comes first as TF ranks it).

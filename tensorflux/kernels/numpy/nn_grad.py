@@ -193,26 +193,39 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
     return _input_grad(dxp, win, dtype, data_format)
 
 
+def argmax_bound(op, x_shape, grad, argmax, ksize, strides, padding, include_batch_in_index):
+    """Checks MaxPoolGradWithArgmax's shapes; returns the bound its argmax values stay under
+    (the input's size, or one image's without the batch term)."""
+    win = _pool_window(op, x_shape, ksize, strides, padding, "NHWC")
+    _check_out_backprop(op, grad, x_shape[0], win, x_shape[3])
+    if tuple(argmax.shape) != tuple(grad.shape):
+        raise _invalid(f"{op}: argmax shape {list(argmax.shape)} must equal grad shape "
+                       f"{list(grad.shape)}")
+    size = int(np.prod(x_shape))
+    if include_batch_in_index or not x_shape[0]:
+        return size
+    return size // x_shape[0]
+
+
+def check_argmax_range(op, low, high, bound):
+    if low < 0 or high >= bound:
+        raise _invalid(f"{op}: argmax values must be in [0, {bound}), got values in "
+                       f"[{low}, {high}]")
+
+
 @kernel("MaxPoolGradWithArgmax")
 def max_pool_grad_with_argmax(input, grad, argmax, *, ksize, strides, padding,
                               include_batch_in_index=False):
     """Adds grad into the input positions argmax names (flat indices from MaxPoolWithArgmax)."""
     op = "MaxPoolGradWithArgmax"
     x, g, argmax = np.asarray(input), np.asarray(grad), np.asarray(argmax)
-    win = _pool_window(op, x.shape, ksize, strides, padding, "NHWC")
-    _check_out_backprop(op, g, x.shape[0], win, x.shape[3])
-    if argmax.shape != g.shape:
-        raise _invalid(f"{op}: argmax shape {list(argmax.shape)} must equal grad shape "
-                       f"{list(g.shape)}")
-    n = x.shape[0]
-    per_image = x.size // n if n else 0
+    bound = argmax_bound(op, x.shape, g, argmax, ksize, strides, padding,
+                         include_batch_in_index)
     index = argmax.astype(np.int64)
-    limit = x.size if include_batch_in_index else per_image
-    if index.size and (index.min() < 0 or index.max() >= limit):
-        raise _invalid(f"{op}: argmax values must be in [0, {limit}), got values in "
-                       f"[{index.min()}, {index.max()}]")
+    if index.size:
+        check_argmax_range(op, index.min(), index.max(), bound)
     if not include_batch_in_index:
-        index = index + (np.arange(n, dtype=np.int64) * per_image)[:, None, None, None]
+        index = index + (np.arange(x.shape[0], dtype=np.int64) * bound)[:, None, None, None]
     flat = np.bincount(index.reshape(-1), weights=g.reshape(-1).astype(np.float64),
                        minlength=x.size)
     return flat.reshape(x.shape).astype(g.dtype)

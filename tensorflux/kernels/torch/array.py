@@ -2,13 +2,14 @@
 
 Shapes, axes, sizes and paddings are host inputs (NumPy), as TF keeps them in host memory, so a
 GPU graph never copies them back and forth. Reshape, Transpose, Slice, StridedSlice, Squeeze,
-ExpandDims, BroadcastTo, Unpack and Split return views, as NumPy does.
+ExpandDims, BroadcastTo, Unpack, Split and SplitV return views, as NumPy does.
 """
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tensorflux.kernels.numpy.array import _outputs, strided_index
+from tensorflux.kernels.numpy.array import (_outputs, mirror_paddings, split_sizes,
+                                            strided_index)
 from tensorflux.kernels.torch.library import (ALL, TORCH_DTYPES, as_ints, invalid, scalar,
                                               torch_kernel)
 
@@ -91,6 +92,12 @@ def split(axis, value, *, num_split):
     return _outputs(value.chunk(num_split, axis))
 
 
+@torch_kernel("SplitV", types=ALL, host_inputs=(1, 2))
+def split_v(value, size_splits, axis, *, num_split):
+    axis, sizes = split_sizes(tuple(value.shape), size_splits, int(axis))
+    return _outputs(value.split(sizes, axis))
+
+
 @torch_kernel("Slice", types=ALL, host_inputs=(1, 2))
 def slice_(x, begin, size):
     for axis, (dim, b, s) in enumerate(zip(x.shape, as_ints(begin), as_ints(size))):
@@ -139,11 +146,54 @@ def pad_v2(x, paddings, constant_values):
     return F.pad(x, _pad_widths(paddings), value=scalar(constant_values))
 
 
+def _mirror_index(size, before, after, mode, device):
+    """Where each position of a mirror-padded axis reads from in the unpadded one: REFLECT
+    leaves the edge element out of the mirror image, SYMMETRIC repeats it."""
+    edge = 1 if mode.upper() == "REFLECT" else 0
+    position = np.arange(-before, size + after)
+    source = np.where(position < 0, -position - 1 + edge, position)
+    source = np.where(source >= size, 2 * size - source - 1 - edge, source)
+    return torch.from_numpy(source).to(device)
+
+
+@torch_kernel("MirrorPad", types=ALL, host_inputs=(1,), fresh=True)
+def mirror_pad(x, paddings, *, mode):
+    # torch's own reflect padding covers only the last three axes and has no SYMMETRIC mode:
+    # each padded axis is gathered instead.
+    out = x
+    for axis, (before, after) in enumerate(mirror_paddings(tuple(x.shape), paddings, mode)):
+        if before or after:
+            out = out.index_select(axis, _mirror_index(x.shape[axis], before, after, mode,
+                                                       x.device))
+    return x.clone() if out is x else out
+
+
+@torch_kernel("MirrorPadGrad", host_inputs=(1,), fresh=True)
+def mirror_pad_grad(grad, paddings, *, mode):
+    """Adds each padded position's gradient onto the element it was mirrored from."""
+    out = grad
+    for axis, (before, after) in enumerate(mirror_paddings(tuple(grad.shape), paddings, mode,
+                                                           grad=True)):
+        if before or after:
+            shape = list(out.shape)
+            shape[axis] -= before + after
+            index = _mirror_index(shape[axis], before, after, mode, grad.device)
+            out = out.new_zeros(shape).index_add_(axis, index, out)
+    return grad.clone() if out is grad else out
+
+
 def _gather_supported(op):
     return op.attrs.get("batch_dims", 0) == 0
 
 
-@torch_kernel("GatherV2", types=ALL, host_inputs=(2,), supports=_gather_supported, fresh=True)
+def _gather_supported_on_cpu(op):
+    """As on the GPU, but one index (an input pipeline taking its next example) is left to
+    NumPy: `np.take` of one row costs a tenth of torch's index tensors and conversions."""
+    return _gather_supported(op) and op.inputs[1].shape.ndims != 0
+
+
+@torch_kernel("GatherV2", types=ALL, host_inputs=(2,), supports=_gather_supported,
+              devices=("GPU",), fresh=True)
 def gather(params, indices, axis, *, batch_dims=0):
     axis = int(axis) % max(params.dim(), 1)
     size = params.shape[axis]
@@ -161,6 +211,10 @@ def gather(params, indices, axis, *, batch_dims=0):
         picked = picked * keep.to(picked.dtype)
     return picked.reshape(tuple(params.shape[:axis]) + tuple(indices.shape) +
                           tuple(params.shape[axis + 1:]))
+
+
+torch_kernel("GatherV2", types=ALL, host_inputs=(2,), supports=_gather_supported_on_cpu,
+             devices=("CPU",), fresh=True)(gather)
 
 
 @torch_kernel("OneHot", types=ALL, host_inputs=(1,), fresh=True)

@@ -3,12 +3,13 @@
 Elementwise ops whose torch function has TF's semantics are declared by name. The rest are
 written out where TF and torch differ: integer division by zero raises, integer Pow refuses
 negative exponents, Sign keeps NaN, integer Mean truncates toward zero, an empty axis list
-reduces nothing (torch would reduce everything), and integer sums keep their dtype.
+reduces nothing (torch would reduce everything), and integer sums and scans keep their dtype.
 """
 import numpy as np
 import torch
 
 from tensorflux.framework import dtypes
+from tensorflux.kernels.numpy.math import scan_axis
 from tensorflux.kernels.torch.library import (ALL, DENSE, FLOATS, REALS, TORCH_DTYPES,
                                               as_ints, invalid, torch_kernel)
 
@@ -36,7 +37,7 @@ BINARY = {
     "Atan2": ("atan2", FLOATS), "Greater": ("gt", REALS), "Less": ("lt", REALS),
     "GreaterEqual": ("ge", REALS), "LessEqual": ("le", REALS), "Equal": ("eq", ALL),
     "NotEqual": ("ne", ALL), "LogicalAnd": ("logical_and", _BOOL),
-    "LogicalOr": ("logical_or", _BOOL), "LogicalXor": ("logical_xor", _BOOL),
+    "LogicalOr": ("logical_or", _BOOL),
 }
 
 # Predicates have no `out=`; their bool output never reuses a numeric input anyway.
@@ -88,6 +89,14 @@ def div(x, y, out=None):
     if x.is_floating_point():
         return torch.div(x, y, out=out)
     return _integer_division(_truncate_divide, x, y, out)
+
+
+@torch_kernel("DivNoNan", types=FLOATS, inplace=(0, 1))
+def div_no_nan(x, y, out=None):
+    # Made before the division, which may write into y; through a float mask, as torch writes
+    # a bool comparison several times slower.
+    zero = torch.eq(y, 0, out=torch.empty_like(y)).bool()
+    return torch.div(x, y, out=out).masked_fill_(zero, 0)
 
 
 @torch_kernel("FloorDiv", inplace=(0, 1))
@@ -206,6 +215,26 @@ def _arg(name, fn):
 
 _arg("ArgMax", torch.argmax)
 _arg("ArgMin", torch.argmin)
+
+
+# ---- scans (the axis is a host input) ----
+def _scan(name, accumulate, identity):
+    @torch_kernel(name, host_inputs=(1,), fresh=True)
+    def kernel(x, axis, *, exclusive=False, reverse=False):
+        axis = scan_axis(x.shape, axis)
+        if reverse:
+            x = x.flip(axis)
+        if exclusive and x.shape[axis]:
+            # The exclusive scan is the inclusive scan of the input shifted in by the identity.
+            first = torch.full_like(x.narrow(axis, 0, 1), identity)
+            x = torch.cat([first, x.narrow(axis, 0, x.shape[axis] - 1)], axis)
+        out = accumulate(x, axis, dtype=x.dtype)  # integers keep their dtype (torch: int64)
+        return out.flip(axis) if reverse else out
+    return kernel
+
+
+_scan("Cumsum", torch.cumsum, 0)
+_scan("Cumprod", torch.cumprod, 1)
 
 
 # ---- matrices ----

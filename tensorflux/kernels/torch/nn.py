@@ -10,9 +10,10 @@ The backprop kernels live in nn_grad.py.
 import torch
 import torch.nn.functional as F
 
+from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.nn import (_SELU_ALPHA, _SELU_SCALE, _channel_axis, _conv_window,
-                                         _invalid, _pool_window)
-from tensorflux.kernels.torch.library import DENSE, FLOATS, torch_kernel
+                                         _invalid, _pool_window, in_top_k_count, top_k_count)
+from tensorflux.kernels.torch.library import DENSE, FLOATS, TORCH_DTYPES, torch_kernel
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,13 +84,14 @@ def conv_weight(filter, depthwise):
 # ---------------------------------------------------------------------------------------------
 # Convolutions
 
-def _convolution(op, input, filter, strides, padding, data_format, dilations, explicit_paddings,
-                 depthwise):
+def convolution(op, input, filter, strides, padding, data_format, dilations, explicit_paddings,
+                depthwise, bias=None):
+    """The convolution, plus `bias` along the channels when given (_FusedConv2D)."""
     win = _conv_window(op, nhwc_shape(input, data_format), tuple(filter.shape), strides,
                        dilations, padding, explicit_paddings, data_format, depthwise)
     x = pad_nchw(nchw(input, data_format), win)
     groups = filter.shape[2] if depthwise else 1
-    y = F.conv2d(x, conv_weight(filter, depthwise), None, (win.sh, win.sw), torch_padding(win),
+    y = F.conv2d(x, conv_weight(filter, depthwise), bias, (win.sh, win.sw), torch_padding(win),
                  (win.dh, win.dw), groups)
     return from_nchw(y, data_format)
 
@@ -97,14 +99,14 @@ def _convolution(op, input, filter, strides, padding, data_format, dilations, ex
 @torch_kernel("Conv2D", types=DENSE, fresh=True)
 def conv2d(input, filter, *, strides, padding, data_format="NHWC", dilations=(1, 1, 1, 1),
            explicit_paddings=()):
-    return _convolution("Conv2D", input, filter, strides, padding, data_format, dilations,
+    return convolution("Conv2D", input, filter, strides, padding, data_format, dilations,
                         explicit_paddings, depthwise=False)
 
 
 @torch_kernel("DepthwiseConv2dNative", types=DENSE, fresh=True)
 def depthwise_conv2d_native(input, filter, *, strides, padding, data_format="NHWC",
                             dilations=(1, 1, 1, 1), explicit_paddings=()):
-    return _convolution("DepthwiseConv2dNative", input, filter, strides, padding, data_format,
+    return convolution("DepthwiseConv2dNative", input, filter, strides, padding, data_format,
                         dilations, explicit_paddings, depthwise=True)
 
 
@@ -142,6 +144,58 @@ def avg_pool(value, *, ksize, strides, padding, data_format="NHWC"):
         y = F.avg_pool2d(pad_nchw(x, win), k, s, 0, divisor_override=1)
         y = y / window_counts(win, y)
     return from_nchw(y, data_format)
+
+
+def _padded_by_ceil_mode(win):
+    """Whether torch's ceil_mode pads as SAME does where it puts one more row or column after
+    than before: the extra window ceil_mode adds at the end covers it, if the stride is over 1.
+    (SAME's evenly padded sides give ceil_mode nothing to add.)"""
+    return all(after == before or (after == before + 1 and stride > 1)
+               for before, after, stride in ((win.top, win.bottom, win.sh),
+                                             (win.left, win.right, win.sw)))
+
+
+def _unpadded_index(plane, win):
+    """Indices into the explicitly padded plane as indices into the input's.
+
+    A window of only -inf keeps its first element, which may be padding: clamping moves it
+    to the first real one, as TF. (In float64, exact here: torch's int64 division is slow.)
+    """
+    width = win.in_w + win.left + win.right
+    index = plane.double()
+    rows = index.div(width).floor_()
+    cols = index.sub_(rows * width).sub_(win.left).clamp_(min=0)
+    return rows.sub_(win.top).clamp_(min=0).mul_(win.in_w).add_(cols).long()
+
+
+@torch_kernel("MaxPoolWithArgmax", types=DENSE, fresh=True)
+def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
+                         include_batch_in_index=False):
+    """MaxPool (NHWC) and the flat index ((b*H + y)*W + x)*C + c of each window's maximum, the
+    batch term only with include_batch_in_index.
+
+    torch keeps a window's first maximum in row-major order, as TF. A window holding NaN is
+    where they part: torch gives its last NaN, TF a NaN only when it comes first.
+    """
+    win, k, s = pool_geometry("MaxPoolWithArgmax", tuple(input.shape), ksize, strides, padding,
+                              "NHWC")
+    n, h, w, c = input.shape
+    if not n * win.out_h * win.out_w * c:  # torch refuses to make an empty output
+        empty = input.new_empty((n, win.out_h, win.out_w, c))
+        return empty, empty.to(TORCH_DTYPES[dtypes.as_dtype(Targmax)])
+    x = nchw(input, "NHWC")
+    if symmetric(win) or _padded_by_ceil_mode(win):  # torch pads: its indices are the input's
+        values, plane = F.max_pool2d(x, k, s, (win.top, win.left),
+                                     ceil_mode=not symmetric(win), return_indices=True)
+    else:
+        values, plane = F.max_pool2d(pad_nchw(x, win, float("-inf")), k, s,
+                                     return_indices=True)
+        plane = _unpadded_index(plane, win)
+    index = plane * c + torch.arange(c, device=plane.device).view(1, c, 1, 1)
+    if include_batch_in_index:
+        index += torch.arange(n, device=plane.device).view(n, 1, 1, 1) * (h * w * c)
+    index = index.to(TORCH_DTYPES[dtypes.as_dtype(Targmax)])
+    return from_nchw(values, "NHWC"), from_nchw(index, "NHWC")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +312,76 @@ def l2_loss(t):
     flat = t.reshape(-1)
     wide = flat.float() if t.dtype == torch.float16 else flat
     return (torch.dot(wide, wide) / 2).to(t.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-k
+
+def _in_top_k(op, predictions, targets, k):
+    k = in_top_k_count(op, tuple(predictions.shape), tuple(targets.shape), k)
+    classes = predictions.shape[1]
+    targets = targets.long()
+    in_range = (targets >= 0) & (targets < classes)
+    if not classes:  # every target is out of range (and there is nothing to gather)
+        return in_range
+    target_p = predictions.gather(1, targets.where(in_range, 0).unsqueeze(1))
+    # Ties count: fewer than k classes strictly more probable. A non-finite prediction
+    # anywhere in a row makes the row False, as TF: p - p is 0 but for inf and nan, so the
+    # row sums to 0 exactly when all are finite. (Float masks and sums: torch writes bool
+    # comparisons and tests several times slower.)
+    above = torch.gt(predictions, target_p, out=torch.empty_like(predictions)).sum(1)
+    finite = (predictions - predictions).sum(1) == 0
+    return in_range & finite & (above < k)
+
+
+@torch_kernel("InTopKV2", host_inputs=(2,), fresh=True)
+def in_top_k_v2(predictions, targets, k):
+    return _in_top_k("InTopKV2", predictions, targets, k)
+
+
+@torch_kernel("InTopK", fresh=True)
+def in_top_k(predictions, targets, *, k):
+    return _in_top_k("InTopK", predictions, targets, k)
+
+
+def _ties_left_out(x, values):
+    """Whether an element equal to the k-th largest of a row is not among its top `values`
+    (torch.topk takes any of the elements tied there)."""
+    kth = values[..., -1:]
+
+    def count(t):
+        # Through a float mask: torch writes a bool comparison several times slower.
+        return torch.eq(t, kth, out=t.new_empty(t.shape, dtype=torch.float32)).sum(-1)
+    # NaN equals nothing, so a NaN k-th counts as a tie: the caller's exact path decides.
+    return bool((count(x) > count(values)).any() | kth.isnan().any())
+
+
+def _top_k(op, input, k):
+    """The k largest of the last axis, largest first, equal values in ascending index order."""
+    k = top_k_count(op, tuple(input.shape), k)
+    values, indices = torch.topk(input, k)
+    if k and _ties_left_out(input, values):
+        # TF takes the lowest indices among the tied elements, which a stable sort of the
+        # whole row puts first.
+        values, indices = torch.sort(input, dim=-1, descending=True, stable=True)
+        values, indices = values[..., :k], indices[..., :k]
+    else:
+        # torch took the right elements; a stable sort of them by index, then by value,
+        # orders equal values by index.
+        indices = indices.sort(dim=-1).values
+        values, order = input.gather(-1, indices).sort(dim=-1, descending=True, stable=True)
+        indices = indices.gather(-1, order)
+    return values, indices.to(torch.int32)
+
+
+@torch_kernel("TopKV2", host_inputs=(1,))
+def top_k_v2(input, k, *, sorted=True):
+    return _top_k("TopKV2", input, k)
+
+
+@torch_kernel("TopK")
+def top_k(input, *, k, sorted=True):
+    return _top_k("TopK", input, k)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,14 +4,17 @@ Each is ATen's own backward of the forward in nn.py, given tensors of the forwar
 filter shape laid out as the data is (their values are not read), so that channels_last data
 stays channels_last. Where SAME padding was explicit, the gradient of the padded input is
 cropped. MaxPoolGrad recomputes the forward's argmax, as TF does; torch's CPU and CUDA kernels
-keep the first maximum of a window in row-major order, as TF's.
+keep the first maximum of a window in row-major order, as TF's. MaxPoolGradWithArgmax adds
+the gradient at the flat indices its forward gave.
 """
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.nn import _conv_window
-from tensorflux.kernels.numpy.nn_grad import _check_out_backprop, _input_sizes, _sizes
+from tensorflux.kernels.numpy.nn_grad import (_check_out_backprop, _input_sizes, _sizes,
+                                              argmax_bound, check_argmax_range)
 from tensorflux.kernels.torch.library import DENSE, torch_kernel
 from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, empty_nchw, from_nchw, nchw,
                                          nhwc_shape, pad_nchw, padded_shape, pool_geometry,
@@ -137,3 +140,29 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
         dx = _avg_pool_backward(g / window_counts(win, g), stand_in, k, s, (0, 0), False, True,
                                 1)
     return from_nchw(crop_nchw(dx, win), data_format)
+
+
+# The argmax input is int32 or int64.
+_WITH_ARGMAX = {device: types | {dtypes.int32, dtypes.int64} for device, types in DENSE.items()}
+
+
+@torch_kernel("MaxPoolGradWithArgmax", types=_WITH_ARGMAX, fresh=True)
+def max_pool_grad_with_argmax(input, grad, argmax, *, ksize, strides, padding,
+                              include_batch_in_index=False):
+    """Adds grad into the input positions argmax names (flat indices from MaxPoolWithArgmax)."""
+    op = "MaxPoolGradWithArgmax"
+    bound = argmax_bound(op, tuple(input.shape), grad, argmax, ksize, strides, padding,
+                         include_batch_in_index)
+    index = argmax.long()
+    if not include_batch_in_index:
+        n = input.shape[0]
+        index = index + torch.arange(n, device=index.device).view(n, 1, 1, 1) * bound
+    index, grad = index.reshape(-1), grad.reshape(-1)
+    if input.device.type == "cpu":
+        if argmax.numel():
+            check_argmax_range(op, int(argmax.min()), int(argmax.max()), bound)
+    else:  # not checked on a GPU (that would wait for it): a bad index's gradient is dropped
+        valid = (argmax.reshape(-1) >= 0) & (argmax.reshape(-1) < bound)
+        index = index.where(valid, 0)
+        grad = grad * valid.to(grad.dtype)
+    return grad.new_zeros(input.numel()).index_add_(0, index, grad).reshape(input.shape)
