@@ -104,7 +104,7 @@ def worker_env(kernels, threads):
 
 
 class BackendWorker:
-    """One backend's worker process (bench/worker.py), asked for one workload at a time.
+    """One backend's worker process (bench/worker.py), asked for one sample at a time.
 
     A worker that crashes or runs past the timeout on a workload is killed, that workload is
     recorded as failed, and a fresh worker is started for the next one.
@@ -113,7 +113,6 @@ class BackendWorker:
     def __init__(self, python, framework, kernels, settings):
         self.command = [python, os.path.join(BENCH_DIR, "worker.py"), "--framework", framework,
                         "--threads", str(settings["threads"]),
-                        "--repeats", str(settings["repeats"]),
                         "--warmup", str(settings["warmup"]), "--budget", str(settings["budget"])]
         self.env = worker_env(kernels, settings["threads"])
         self.timeout = settings["timeout"]
@@ -169,9 +168,12 @@ class BackendWorker:
             self.hello = record
         return True
 
-    def measure(self, name):
+    def ask(self, command):
+        """Sends one command (see worker.py) and returns the worker's answer without its
+        event; {"error": ...} when the worker fails, hangs past the timeout or dies (it is
+        then killed, and `available` starts a fresh one)."""
         try:
-            self.proc.stdin.write(name + "\n")
+            self.proc.stdin.write(command + "\n")
             self.proc.stdin.flush()
         except OSError:
             pass  # it died after its last answer: _next reports how
@@ -179,7 +181,7 @@ class BackendWorker:
             record = self._next(self.timeout)
         except RuntimeError as exc:
             self.stop(kill=True)
-            return {"name": name, "error": str(exc)}
+            return {"error": str(exc)}
         record.pop("event")
         return record
 
@@ -197,6 +199,43 @@ class BackendWorker:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.proc = None
+
+
+def measure_interleaved(name, workers, settings):
+    """{backend: record} of one workload, its samples taken in turn on every backend.
+
+    Each backend builds and warms the workload up; then one sample from each in round-robin
+    until each has `repeats`, or has spent `budget` seconds sampling and holds at least
+    min(3, repeats): load from other processes, which drifts by the second on a shared VM,
+    weighs on the backends being compared alike. Idle workers use no CPU.
+    """
+    inner = workloads.BY_NAME[name].inner
+    repeats, budget = settings["repeats"], settings["budget"]
+    records, sampling = {}, {}
+    for backend, worker in workers.items():
+        if not worker.available():
+            continue
+        reply = worker.ask(f"prepare {name}")
+        records[backend] = dict(reply, name=name, samples=[])
+        if "error" not in reply:
+            sampling[backend] = 0.0  # seconds spent sampling
+    while sampling:
+        for backend in list(sampling):
+            record = records[backend]
+            reply = workers[backend].ask("sample")
+            if "error" in reply:
+                record.update(reply)
+                del sampling[backend]
+                continue
+            record["samples"].append(reply["seconds"])
+            sampling[backend] += reply["seconds"] * inner
+            count = len(record["samples"])
+            if count >= repeats or (count >= min(3, repeats) and sampling[backend] > budget):
+                del sampling[backend]
+    for backend, worker in workers.items():
+        if backend in records and worker.proc is not None:
+            worker.ask("close")
+    return records
 
 
 # ---- statistics and report ----
@@ -349,16 +388,11 @@ def main(argv=None):
         else:
             workers[backend] = BackendWorker(python, framework, kernels, settings)
 
-    # Each workload runs on every backend back to back, so that load from other processes,
-    # which drifts over minutes, weighs on the backends being compared alike.
     try:
         for worker in workers.values():  # the imports (TF's takes seconds) overlap
             worker.start()
         for name in names:
-            for backend, worker in workers.items():
-                if not worker.available():
-                    continue
-                record = worker.measure(name)
+            for backend, record in measure_interleaved(name, workers, settings).items():
                 log(backend, record)
                 report["results"][name][backend] = result_entry(record)
                 info = report["backends"][backend]

@@ -5,12 +5,17 @@ share a process and each has its thread pools to itself. The thread counts come 
 environment run.py sets (OMP/OpenBLAS/MKL) and from `--threads`, which goes into the session's
 ConfigProto (intra- and inter-op pools) or torch.set_num_threads for PyTorch eager.
 
-It reads one workload name per line on stdin and answers on stdout with lines that start with
-`@@bench ` and carry one JSON object: {"event": "hello", versions...} once at start (or
-{"event": "unavailable"}), then for each name {"event": "result", "name": ..., "samples":
-[seconds per run...], ...} or {"event": "error", "name": ..., "error": ...}. Being told the
-names one at a time lets run.py run each workload on every backend back to back, so that a
-change in the machine's load between workloads hits all backends alike.
+It reads one command per line on stdin and answers each on stdout with a line that starts with
+`@@bench ` and carries one JSON object. At start it says {"event": "hello", versions...} (or
+{"event": "unavailable"}). Then:
+  prepare NAME   builds the workload, runs it once and warms it up:
+                 {"event": "prepared", "first_run_s", "warmup_runs", "session"} or
+                 {"event": "error", "error", "traceback"}
+  sample         one timed sample (the mean of the workload's inner runs): {"event": "sample",
+                 "seconds"}, or an error as above
+  close          ends the workload's session and threads: {"event": "closed"}
+Being told to take one sample at a time lets run.py alternate the backends sample by sample,
+so that the machine's load, which drifts by the second on a shared VM, weighs on all alike.
 """
 import argparse
 import gc
@@ -31,31 +36,25 @@ def emit(**record):
     sys.stdout.flush()
 
 
-def measure(run, inner, repeats, warmup, budget):
-    """Times `run`: warmup runs first (not kept), then up to `repeats` samples.
-
-    Each sample is the mean of `inner` back-to-back runs. Warmup stops early once it has used a
-    quarter of `budget` seconds; sampling stops once it has used `budget` seconds and holds at
-    least min(3, repeats) samples, so the slowest backends still finish in bounded time.
-    """
+def warm_up(run, warmup, budget):
+    """The first run (which plans the graph; TF optimizes it), then warmup runs until there
+    are `warmup` in all or a quarter of `budget` seconds has gone."""
     start = time.perf_counter()
-    run()  # the first run plans (and for TF, optimizes) the graph
+    run()
     first = time.perf_counter() - start
     warm = 1
     while warm < warmup and time.perf_counter() - start < budget / 4:
         run()
         warm += 1
     gc.collect()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < repeats:
-        began = time.perf_counter()
-        for _ in range(inner):
-            run()
-        samples.append((time.perf_counter() - began) / inner)
-        if len(samples) >= min(3, repeats) and time.perf_counter() - start > budget:
-            break
-    return {"samples": samples, "warmup_runs": warm, "first_run_s": first}
+    return {"first_run_s": first, "warmup_runs": warm}
+
+
+def sample(run, inner):
+    began = time.perf_counter()
+    for _ in range(inner):
+        run()
+    return (time.perf_counter() - began) / inner
 
 
 # ---- frameworks ----
@@ -143,11 +142,15 @@ class TorchEager:
         return step, lambda: None
 
 
+def _error(exc):
+    lines = traceback.format_exception_only(type(exc), exc)
+    emit(event="error", error="".join(lines).strip(), traceback=traceback.format_exc()[-4000:])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--framework", choices=("tensorflux", "tf1", "torch"), required=True)
     parser.add_argument("--threads", type=int, required=True)
-    parser.add_argument("--repeats", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--budget", type=float, required=True)
     args = parser.parse_args()
@@ -160,24 +163,25 @@ def main():
         return
     emit(event="hello", python=platform.python_version(), **framework.versions())
 
+    workload = run = close = None
     for line in sys.stdin:
-        name = line.strip()
-        if not name:
-            continue
-        workload = workloads.BY_NAME[name]
-        try:
-            run, close = framework.prepare(workload)
-            try:
-                timing = measure(run, workload.inner, args.repeats, args.warmup, args.budget)
-            finally:
-                close()
-        except Exception as exc:  # noqa: BLE001 -- one failing workload must not stop the rest
-            lines = traceback.format_exception_only(type(exc), exc)
-            emit(event="error", name=name, error="".join(lines).strip(),
-                 traceback=traceback.format_exc()[-4000:])
-            continue
-        gc.collect()
-        emit(event="result", name=name, session=framework.session_info(), **timing)
+        command, _, name = line.strip().partition(" ")
+        try:  # one failing workload must not stop the rest: errors go back to run.py
+            if command == "prepare":
+                workload = workloads.BY_NAME[name]
+                run, close = framework.prepare(workload)
+                emit(event="prepared", session=framework.session_info(),
+                     **warm_up(run, args.warmup, args.budget))
+            elif command == "sample":
+                emit(event="sample", seconds=sample(run, workload.inner))
+            elif command == "close":
+                if close is not None:
+                    close()
+                workload = run = close = None
+                gc.collect()
+                emit(event="closed")
+        except Exception as exc:  # noqa: BLE001
+            _error(exc)
 
 
 if __name__ == "__main__":

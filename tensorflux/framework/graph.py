@@ -272,6 +272,18 @@ class Operation:
         return "\n".join(lines)
 
 
+def detached_operation(like, op_type, inputs, attrs, name=None):
+    """An op of `like`'s graph that is not one of its nodes, standing in for `like` (its name,
+    device and creating line): the runtime's graph rewrites (runtime/passes) run such ops in
+    place of graph ops. The graph and the inputs' consumer lists do not change."""
+    op = Operation(like._graph, name or like._name, op_type, inputs, attrs, (), like._device,
+                   registry.get_op_def(op_type))
+    op._traceback = like._traceback
+    op._outputs = [Tensor(op, i, dtype, shape)
+                   for i, (dtype, shape) in enumerate(op._op_def.infer(op))]
+    return op
+
+
 def _public_attr(value):
     if isinstance(value, str):
         return value.encode()

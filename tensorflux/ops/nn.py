@@ -177,7 +177,7 @@ def _conv_output(op, x_dims, f_dims, depthwise=False):
 
 
 def _infer_conv2d(op):
-    x, f = op.inputs
+    x, f = op.inputs[:2]  # _FusedConv2D (ops/fused.py) has its bias third
     shape = _conv_output(op, _rank4(op, x, "input"), _rank4(op, f, "filter"))
     return [(x.dtype.base_dtype, shape)]
 

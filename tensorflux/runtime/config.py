@@ -44,16 +44,22 @@ class GPUOptions(_Message):
 
 
 class OptimizerOptions(_Message):
+    """The classic graph optimizer's switches. As in TF, opt_level L1 (the default) turns
+    common-subexpression elimination and constant folding on whatever the two flags say;
+    at L0 the flags decide (see runtime/passes)."""
     L1, L0 = 0, -1
-    DEFAULT, OFF, ON_1, ON_2 = 0, 2, 1, 2
-    _fields = {"do_common_subexpression_elimination": True, "do_constant_folding": True,
-               "do_function_inlining": True, "opt_level": 0, "global_jit_level": 0}
+    DEFAULT, OFF, ON_1, ON_2 = 0, -1, 1, 2
+    _fields = {"do_common_subexpression_elimination": False, "do_constant_folding": False,
+               "do_function_inlining": False, "opt_level": 0, "global_jit_level": 0}
 
 
 class RewriterConfig(_Message):
+    """Grappler's switches: a pass set to OFF, or all of them with disable_meta_optimizer,
+    does not run (see runtime/passes)."""
     DEFAULT, ON, OFF, AGGRESSIVE = 0, 1, 2, 3
     _fields = {"constant_folding": 0, "arithmetic_optimization": 0, "remapping": 0,
-               "dependency_optimization": 0, "layout_optimizer": 0, "disable_model_pruning": False}
+               "dependency_optimization": 0, "layout_optimizer": 0, "disable_model_pruning": False,
+               "disable_meta_optimizer": False}
 
 
 class GraphOptions(_Message):

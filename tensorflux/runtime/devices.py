@@ -194,12 +194,24 @@ class DeviceSet:
                 placed = self._placed[op]
         return placed
 
+    def place_like(self, op, model):
+        """Places `op`, made by a graph rewrite, on `model`'s device; False (and `op` left
+        unplaced) when no library has a kernel for it there."""
+        _, _, device_type, index = self.place(model)
+        kern = lookup_kernel(op, device_type, self._libraries)
+        if kern is None:
+            return False
+        with self._lock:
+            self._placed[op] = (f"{_LOCAL}{device_type}:{index}", kern, device_type, index)
+        return True
+
     # ---- colocation groups ----
     def _group_members(self, op):
         graph = op.graph
-        if self._groups_version != graph.version:
+        version = graph.version  # read first: an op another thread adds meanwhile bumps it
+        if self._groups_version != version:
             self._groups = _colocation_groups(graph.get_operations())
-            self._groups_version = graph.version
+            self._groups_version = version
         return self._groups[op]
 
     def _place_group(self, op):

@@ -12,7 +12,8 @@ import numpy as np
 
 from tensorflux.framework import errors
 from tensorflux.framework.registry import DEAD
-from tensorflux.runtime import devices
+from tensorflux.runtime import devices, passes
+from tensorflux.runtime.passes.rewrite import SHAPE_READERS, conditional_region
 from tensorflux.runtime.resources import OpContext
 
 
@@ -85,19 +86,24 @@ class Plan:
     def __init__(self, session, fetch_tensors, target_ops, feed_tensors):
         fed = set(feed_tensors)
         order = topological_order(prune(fetch_tensors, target_ops, fed), fed)
-        region = _conditional_region(order)
+        rewrite = passes.optimize(order, fetch_tensors, target_ops, fed, session._devices,
+                                  session._config.graph_options)
+        order = rewrite.ops
+        self._aliases = rewrite.resolved_aliases()  # tensors of ops the passes removed
+        region = conditional_region(order)
         self._slots = {}
         self._domains = {}  # slot -> the domain its value lives in (see devices.py)
         self._constants = {}  # slot -> value known at plan time (Consts, and their copies)
         self._copies = {}  # (slot, domain) -> the slot holding the value moved there
         self._maybe_dead = set()  # slots of ops downstream of a Switch
         self.steps = []
-        slot_of = self._slot_of
+        slot_of = self._tensor_slot
         self.feed_slots = [slot_of(t) for t in feed_tensors]
         for slot in self.feed_slots:
             self._domains[slot] = devices.HOST
         fetch_slots = [slot_of(t) for t in fetch_tensors]
-        consumed = {t for op in order for t in op._inputs[op._op_def.ref_inputs:]}
+        consumed = {self._aliases.get(t, t) for op in order
+                    for t in op._inputs[op._op_def.ref_inputs:]}
         fresh = set()  # slots a kernel has just allocated, shared with no other value
         kernels = {}
         for op in order:
@@ -129,7 +135,7 @@ class Plan:
                             for slot, t in zip(fetch_slots, fetch_tensors)]
         keep = set(self.fetch_slots) | set(self.feed_slots)
         self._reuse_buffers(kernels, fresh, keep, region)
-        self._guard_conditional_steps(region, slot_of)
+        self._guard_conditional_steps(region, self._slot_of)
         self.num_slots = len(self._slots)
         self._initial = [None] * self.num_slots
         for slot, value in self._constants.items():
@@ -142,6 +148,9 @@ class Plan:
         if key not in slots:
             slots[key] = len(slots)
         return slots[key]
+
+    def _tensor_slot(self, tensor):
+        return self._slot_of(self._aliases.get(tensor, tensor))
 
     def _moved(self, slot, domain, op):
         """The slot holding `slot`'s value in `domain`: itself, or a copy made before `op`
@@ -175,7 +184,7 @@ class Plan:
         """
         readers = {}
         for step in self.steps:
-            if step.copy or step.op.type not in _SHAPE_READERS:
+            if step.copy or step.op.type not in SHAPE_READERS:
                 for slot in set(step.inputs):
                     readers[slot] = readers.get(slot, 0) + 1
         for step, kern in kernels.items():
@@ -275,20 +284,6 @@ class Plan:
                 values[slot] = None
             if not step.copy:
                 trace.append((step.op, step.device, start, end, results))
-
-
-_SHAPE_READERS = frozenset({"Shape", "ShapeN", "Size", "Rank"})
-
-
-def _conditional_region(order):
-    """The ops downstream of a Switch (through data or control edges): they may see DEAD."""
-    region = set()
-    for op in order:
-        if op.type in ("Switch", "RefSwitch") or \
-                any(t.op in region for t in op._inputs) or \
-                any(c in region for c in op._control_inputs):
-            region.add(op)
-    return region
 
 
 def _indices(indices, count):

@@ -57,23 +57,25 @@ class SessionResources:
         self._run_state.deadline = (time.monotonic() + timeout_in_ms / 1000.0
                                     if timeout_in_ms else None)
 
-    def wait_until(self, predicate, op=None, what="operation"):
+    def wait_until(self, predicate, op=None, what="operation", condition=None):
         """Blocks until `predicate()` holds; session close or the run's deadline ends the wait.
 
-        The caller holds `self.lock` (through `self.changed`).
+        The caller holds `self.lock`. It waits on `condition` (a Condition of `self.lock`;
+        `self.changed` by default), and looks at the session's state every 0.1 s besides.
         """
+        condition = condition or self.changed
         deadline = getattr(self._run_state, "deadline", None)
         while not predicate():
             if self.closed:
                 raise errors.CancelledError(None, op, f"Session has been closed: {what} was "
                                                       "cancelled.")
             if deadline is None:
-                self.changed.wait(0.1)
+                condition.wait(0.1)
             else:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise errors.DeadlineExceededError(None, op, f"Timed out waiting for {what}.")
-                self.changed.wait(min(left, 0.1))
+                condition.wait(min(left, 0.1))
 
     def notify(self):
         with self.lock:

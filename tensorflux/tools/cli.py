@@ -15,8 +15,12 @@ def alias_tensorflow():
     for name in ("examples", "examples.tutorials", "examples.tutorials.mnist"):
         sys.modules[f"tensorflow.{name}"] = sys.modules[f"tensorflux.{name}"]
     sys.modules["tensorflow.examples.tutorials.mnist.input_data"] = input_data
+    import tensorflux.core.protobuf.config_pb2  # noqa: F401  (loads the submodules named below)
+    import tensorflux.core.protobuf.rewriter_config_pb2  # noqa: F401
     for name in ("nn", "train", "summary", "data", "image", "losses", "contrib",
-                 "contrib.layers", "python_io", "errors", "app", "flags", "logging"):
+                 "contrib.layers", "python_io", "errors", "app", "flags", "logging", "core",
+                 "core.protobuf", "core.protobuf.config_pb2",
+                 "core.protobuf.rewriter_config_pb2"):
         module = tensorflux
         for part in name.split("."):
             module = getattr(module, part, None)

@@ -1,13 +1,17 @@
 """Kernels of the queue ops (ops/data_flow.py) and the queues themselves, as session resources.
 
-Every queue guards its state with the session's resources lock and waits on its `changed`
-condition, so queue runner threads and the main thread can run ops on one queue at once.
-Enqueue attempts are served in arrival order (a blocked enqueue_many keeps its place in
-line), and so are dequeue attempts; a dequeue_many takes elements as they arrive.
+Every queue guards its state with the session's resources lock, so queue runner threads and
+the main thread can run ops on one queue at once. Enqueue attempts are served in arrival order
+(a blocked enqueue_many keeps its place in line), and so are dequeue attempts; a dequeue_many
+takes elements as they arrive. Enqueuers and dequeuers wait on two conditions of their own,
+and a waiting dequeue_many is woken once its batch is there (or the queue is as full as it
+gets), not at every element: in an input pipeline, each wake-up is a thread switch that the
+training step pays for.
 """
 import collections
 import heapq
 import itertools
+import threading
 
 import numpy as np
 
@@ -29,12 +33,14 @@ def fmt_shape(shape):
 
 
 class _Attempt:
-    """One enqueue, dequeue or close waiting for its turn; close(cancel=True) cancels it."""
+    """One enqueue, dequeue or close waiting for its turn; close(cancel=True) cancels it.
+    A dequeue's `need` is how many elements it still takes."""
 
-    __slots__ = ("cancelled",)
+    __slots__ = ("cancelled", "need")
 
-    def __init__(self):
+    def __init__(self, need=0):
         self.cancelled = False
+        self.need = need
 
 
 class Queue:
@@ -52,6 +58,8 @@ class Queue:
         self.closed = False
         self._enqueuers = collections.deque()
         self._dequeuers = collections.deque()
+        self._enqueue_turn = threading.Condition(resources.lock)
+        self._dequeue_turn = threading.Condition(resources.lock)
         self._init_storage()
 
     # ---- storage: subclasses change the order elements come out in ----
@@ -72,6 +80,10 @@ class Queue:
 
     def _available(self):
         return len(self)
+
+    def _most_available(self):
+        """The most elements a dequeue can ever find available (None: no bound)."""
+        return self.capacity
 
     # ---- checks ----
     def _check_element(self, components, many, op):
@@ -107,8 +119,28 @@ class Queue:
         return None if self.shapes is None else self.shapes[index]
 
     # ---- operations; each runs under the resources lock ----
-    def _wait(self, predicate, op, what):
-        self.resources.wait_until(predicate, op, what)
+    def _wait(self, predicate, op, what, condition):
+        self.resources.wait_until(predicate, op, what, condition)
+
+    def _ready_to_dequeue(self, attempt):
+        """Whether the dequeue at the head of the line can go on: its elements are there,
+        or as many as the queue can hold (it then takes them and waits for the rest)."""
+        most = self._most_available()
+        enough = attempt.need if most is None else max(1, min(attempt.need, most))
+        return self.closed or self._available() >= enough
+
+    def _wake_dequeuer(self):
+        if self._dequeuers and self._ready_to_dequeue(self._dequeuers[0]):
+            self._dequeue_turn.notify_all()
+
+    def _wake_enqueuer(self):
+        if self._enqueuers:
+            self._enqueue_turn.notify_all()
+
+    def close_resource(self):
+        """The session closes: waiters wake up to see it."""
+        self._enqueue_turn.notify_all()
+        self._dequeue_turn.notify_all()
 
     def enqueue(self, components, many, op):
         # A copy: the caller's arrays (a variable's storage, say) may change after the enqueue.
@@ -118,24 +150,24 @@ class Queue:
             elements = [tuple(c[i] for c in components) for i in range(count)]
         else:
             elements = [tuple(components)]
-        with self.resources.changed:
+        with self.resources.lock:
             attempt = _Attempt()
             self._enqueuers.append(attempt)
             try:
                 for element in elements:
                     self._wait(lambda: attempt.cancelled or (
                         self._enqueuers[0] is attempt and (self.closed or self._has_room())),
-                        op, "Enqueue operation")
+                        op, "Enqueue operation", self._enqueue_turn)
                     if attempt.cancelled:
                         raise errors.CancelledError(None, op, "Enqueue operation was cancelled")
                     if self.closed:
                         raise errors.CancelledError(None, op,
                                                     f"{self.kind} '{self.name}' is closed.")
                     self._put(element)
-                    self.resources.changed.notify_all()
+                    self._wake_dequeuer()
             finally:
                 self._enqueuers.remove(attempt)
-                self.resources.changed.notify_all()
+                self._wake_enqueuer()
 
     def _has_room(self):
         return self.capacity is None or len(self) < self.capacity
@@ -149,13 +181,15 @@ class Queue:
                 None, op, f"{self.kind}'s DequeueMany and DequeueUpTo require the components "
                           "to have specified shapes.")
         taken = []
-        with self.resources.changed:
-            attempt = _Attempt()
+        with self.resources.lock:
+            attempt = _Attempt(n)
             self._dequeuers.append(attempt)
             try:
                 while len(taken) < n:
-                    self._wait(lambda: self._dequeuers[0] is attempt and (
-                        self.closed or self._available() > 0), op, "Dequeue operation")
+                    attempt.need = n - len(taken)
+                    self._wait(lambda: self._dequeuers[0] is attempt and
+                               self._ready_to_dequeue(attempt), op, "Dequeue operation",
+                               self._dequeue_turn)
                     need = n - len(taken)
                     if self.closed and self._available() < need:
                         if allow_small and (taken or self._available()):
@@ -166,26 +200,26 @@ class Queue:
                         self._restore(taken)
                         raise errors.OutOfRangeError(None, op, message)
                     taken.extend(self._take() for _ in range(min(need, self._available())))
-                    self.resources.changed.notify_all()
+                    self._wake_enqueuer()
             finally:
                 self._dequeuers.remove(attempt)
-                self.resources.changed.notify_all()
+                self._wake_dequeuer()
         return taken
 
     def close(self, cancel_pending_enqueues, op):
-        with self.resources.changed:
+        with self.resources.lock:
             if cancel_pending_enqueues:
                 self.closed = True
                 for attempt in self._enqueuers:
                     attempt.cancelled = True
-                self.resources.changed.notify_all()
+                self.close_resource()
                 return
             # A plain close waits in the enqueue line: enqueues blocked before it still land.
             attempt = _Attempt()
             self._enqueuers.append(attempt)
             try:
                 self._wait(lambda: attempt.cancelled or self._enqueuers[0] is attempt, op,
-                           "Close operation")
+                           "Close operation", self._enqueue_turn)
                 if attempt.cancelled:
                     return
                 if self.closed:
@@ -194,7 +228,7 @@ class Queue:
                 self.closed = True
             finally:
                 self._enqueuers.remove(attempt)
-                self.resources.changed.notify_all()
+                self.close_resource()
 
     def batch(self, elements, n):
         """Stacks dequeued elements into one array per component."""
@@ -264,6 +298,9 @@ class RandomShuffleQueue(Queue):
         if self.closed:
             return len(self._items)
         return max(0, len(self._items) - self.min_after_dequeue)
+
+    def _most_available(self):
+        return None if self.capacity is None else self.capacity - self.min_after_dequeue
 
 
 class PriorityQueue(Queue):

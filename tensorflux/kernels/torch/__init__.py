@@ -5,8 +5,8 @@ Importing this package imports torch (about a second) and registers the library 
 runtime, which does so on the first Session unless TENSORFLUX_KERNELS=numpy (see
 runtime/devices.py). Its modules mirror kernels/numpy/; library.py holds what they share.
 """
-from tensorflux.kernels.torch import (array, control_flow, host, library, math, nn,  # noqa: F401
-                                      state, training)
+from tensorflux.kernels.torch import (array, control_flow, fused, host, library, math,  # noqa: F401
+                                      nn, state, training)
 from tensorflux.runtime import devices
 
 host.register_host_kernels()

@@ -1,0 +1,1 @@
+"""`tensorflow.core.protobuf`: the session configuration messages (runtime/config.py)."""
