@@ -18,6 +18,7 @@ torch = pytest.importorskip("torch")
 import tensorflux as tf  # noqa: E402
 from tensorflux.examples import cifar10_input  # noqa: E402
 from tensorflux.kernels.torch import host, library  # noqa: E402
+from tensorflux.kernels.torch import math as torch_math  # noqa: E402
 from tensorflux.runtime import devices  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,11 +44,14 @@ def _cifar10_inputs(directory):
 
 
 def _computes_on_tensors(op):
-    """Whether `op` is arithmetic on numeric tensors (not a host, stateful or string op, nor
-    a one-index gather: an input pipeline's next example, which NumPy takes faster)."""
+    """Whether `op` is arithmetic on numeric tensors (not a host, stateful or string op), and
+    not one that NumPy runs faster on the CPU by design: a one-index gather (an input
+    pipeline's next example) or a transcendental function of NUMPY_FASTER_ON_CPU."""
     if op.type in host.ON_HOST or op._op_def.stateful or op._op_def.ref_inputs:
         return False
     if op.type == "GatherV2" and op.inputs[1].shape.ndims == 0:
+        return False
+    if op.type in torch_math.NUMPY_FASTER_ON_CPU:
         return False
     return all(t.dtype.base_dtype in library.ALL for t in list(op.inputs) + list(op.outputs))
 

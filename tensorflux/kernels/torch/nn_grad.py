@@ -16,9 +16,10 @@ from tensorflux.kernels.numpy.nn import _conv_window
 from tensorflux.kernels.numpy.nn_grad import (_check_out_backprop, _input_sizes, _sizes,
                                               argmax_bound, check_argmax_range)
 from tensorflux.kernels.torch.library import DENSE, torch_kernel
-from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, empty_nchw, from_nchw, nchw,
-                                         nhwc_shape, pad_nchw, padded_shape, pool_geometry,
-                                         symmetric, torch_padding, window_counts)
+from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, empty_nchw, from_nchw,
+                                         max_pool_input, nchw, nhwc_shape, pad_nchw,
+                                         padded_shape, pool_geometry, symmetric, torch_padding,
+                                         window_counts)
 
 _convolution_backward = torch.ops.aten.convolution_backward
 _max_pool_backward = torch.ops.aten.max_pool2d_with_indices_backward
@@ -118,11 +119,11 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
     shape = nhwc_shape(orig_input, data_format)
     win, k, s = pool_geometry(op, shape, ksize, strides, padding, data_format)
     _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
-    x = pad_nchw(nchw(orig_input, data_format), win, float("-inf"))
-    pad = torch_padding(win)
-    _, argmax = F.max_pool2d(x, k, s, pad, return_indices=True)
-    dx = _max_pool_backward(nchw(grad, data_format), x, k, s, pad, (1, 1), False, argmax)
-    return from_nchw(crop_nchw(dx, win), data_format)
+    unpadded = nchw(orig_input, data_format)
+    x, pad, ceil_mode = max_pool_input(unpadded, win)
+    _, argmax = F.max_pool2d(x, k, s, pad, ceil_mode=ceil_mode, return_indices=True)
+    dx = _max_pool_backward(nchw(grad, data_format), x, k, s, pad, (1, 1), ceil_mode, argmax)
+    return from_nchw(crop_nchw(dx, win) if x is not unpadded else dx, data_format)
 
 
 @torch_kernel("AvgPoolGrad", types=DENSE, host_inputs=(0,), fresh=True)
