@@ -55,6 +55,12 @@ MODES = {
 }
 
 
+# OpenBLAS's threads (tfx-numpy's matrix products) spin for about 0.1 s after a call before
+# they sleep, and OpenMP's and Eigen's pools for less: a sample taken while another backend's
+# pool still spins loses a core to it.
+SETTLE_S = 0.2
+
+
 # ---- the machine ----
 def _read(path):
     try:
@@ -207,7 +213,8 @@ def measure_interleaved(name, workers, settings):
     Each backend builds and warms the workload up; then one sample from each in round-robin
     until each has `repeats`, or has spent `budget` seconds sampling and holds at least
     min(3, repeats): load from other processes, which drifts by the second on a shared VM,
-    weighs on the backends being compared alike. Idle workers use no CPU.
+    weighs on the backends being compared alike. Before each sample the machine is left idle
+    for SETTLE_S, so that the previous backend's thread pools have stopped spinning.
     """
     inner = workloads.BY_NAME[name].inner
     repeats, budget = settings["repeats"], settings["budget"]
@@ -222,6 +229,7 @@ def measure_interleaved(name, workers, settings):
     while sampling:
         for backend in list(sampling):
             record = records[backend]
+            time.sleep(SETTLE_S)
             reply = workers[backend].ask("sample")
             if "error" in reply:
                 record.update(reply)

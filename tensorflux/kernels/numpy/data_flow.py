@@ -137,6 +137,15 @@ class Queue:
         if self._enqueuers:
             self._enqueue_turn.notify_all()
 
+    def _wake_enqueuer_for_room(self, dequeue_waits):
+        """After a dequeue: a producer blocked on a full queue is woken once a quarter of
+        the queue is free, not at every element (it refills in bursts), unless a dequeue
+        waits for what it brings. (A waiter also looks every 0.1 s: a wake-up missed here
+        only delays it.)"""
+        room = None if self.capacity is None else self.capacity - len(self)
+        if dequeue_waits or room is None or room >= max(1, self.capacity // 4):
+            self._wake_enqueuer()
+
     def close_resource(self):
         """The session closes: waiters wake up to see it."""
         self._enqueue_turn.notify_all()
@@ -200,7 +209,7 @@ class Queue:
                         self._restore(taken)
                         raise errors.OutOfRangeError(None, op, message)
                     taken.extend(self._take() for _ in range(min(need, self._available())))
-                    self._wake_enqueuer()
+                    self._wake_enqueuer_for_room(len(taken) < n or len(self._dequeuers) > 1)
             finally:
                 self._dequeuers.remove(attempt)
                 self._wake_dequeuer()
