@@ -74,9 +74,12 @@ class Env:
             self._stoppables.add(stoppable)
 
     def check(self):
+        """Called while get_next waits: a closed iterator cancels it, and the run's
+        RunOptions.timeout_in_ms ends it with DeadlineExceededError."""
         if self.stopped.is_set():
             raise errors.CancelledError(None, None, "The iterator was closed (re-initialized or "
                                                     "its session was closed).")
+        self.session._resources.time_left(what="the next element")
 
     def close(self, join_timeout=2.0):
         """Stops every thread; waits for them at most `join_timeout` seconds in all (one

@@ -64,18 +64,22 @@ class SessionResources:
         `self.changed` by default), and looks at the session's state every 0.1 s besides.
         """
         condition = condition or self.changed
-        deadline = getattr(self._run_state, "deadline", None)
         while not predicate():
             if self.closed:
                 raise errors.CancelledError(None, op, f"Session has been closed: {what} was "
                                                       "cancelled.")
-            if deadline is None:
-                condition.wait(0.1)
-            else:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise errors.DeadlineExceededError(None, op, f"Timed out waiting for {what}.")
-                condition.wait(min(left, 0.1))
+            condition.wait(min(self.time_left(op, what), 0.1))
+
+    def time_left(self, op=None, what="operation"):
+        """Seconds left before this thread's run times out (RunOptions.timeout_in_ms; inf
+        without one); DeadlineExceededError once there are none."""
+        deadline = getattr(self._run_state, "deadline", None)
+        if deadline is None:
+            return float("inf")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise errors.DeadlineExceededError(None, op, f"Timed out waiting for {what}.")
+        return left
 
     def notify(self):
         with self.lock:

@@ -237,6 +237,24 @@ def test_session_close_cancels_a_blocked_get_next(no_thread_leak):
     assert outcome == [tf.errors.CancelledError]
 
 
+def test_run_timeout_ends_a_get_next_waiting_on_prefetch(no_thread_leak):
+    release = threading.Event()
+
+    def slow():
+        yield 1
+        release.wait(20)
+        yield 2
+    nxt = D.from_generator(slow, tf.int64).prefetch(1).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert sess.run(nxt) == 1
+        start = time.monotonic()
+        with pytest.raises(tf.errors.DeadlineExceededError, match="next element"):
+            sess.run(nxt, options=tf.RunOptions(timeout_in_ms=300))
+        assert 0.25 < time.monotonic() - start < 5
+        release.set()  # the element the timed-out run waited for is the next one
+        assert sess.run(nxt) == 2
+
+
 def test_map_error_in_a_prefetched_pipeline_surfaces_in_order(no_thread_leak):
     def check(v):
         with tf.control_dependencies([tf.Assert(tf.not_equal(v, 2), [v])]):
