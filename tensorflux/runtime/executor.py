@@ -86,7 +86,7 @@ class Plan:
     def __init__(self, session, fetch_tensors, target_ops, feed_tensors):
         fed = set(feed_tensors)
         order = topological_order(prune(fetch_tensors, target_ops, fed), fed)
-        rewrite = passes.optimize(order, fetch_tensors, target_ops, fed, session._devices,
+        rewrite = passes.optimize(order, fetch_tensors, target_ops, session._devices,
                                   session._config.graph_options)
         order = rewrite.ops
         self._aliases = rewrite.resolved_aliases()  # tensors of ops the passes removed

@@ -43,11 +43,11 @@ def enabled_passes(graph_options):
     return [fn for fn, classic_flag, grappler_switch in table if on(classic_flag, grappler_switch)]
 
 
-def optimize(ops, fetches, targets, fed, devices, graph_options):
+def optimize(ops, fetches, targets, devices, graph_options):
     """The rewritten op list and tensor aliases a Plan runs (see rewrite.Rewrite)."""
     for op in ops:  # as TF places the graph before optimizing it: placement errors stay
         devices.place(op)
-    rewrite = Rewrite(ops, fetches, targets, fed, devices)
+    rewrite = Rewrite(ops, fetches, targets, devices)
     for run_pass in enabled_passes(graph_options):
         run_pass(rewrite)
     return rewrite

@@ -10,7 +10,7 @@ the two places writes a variable (it could change what the contraction reads) or
 shape of a link.
 """
 from tensorflux.ops.fused import FUSED_ACTIVATIONS
-from tensorflux.runtime.passes.rewrite import SHAPE_READERS, mutates
+from tensorflux.runtime.passes.rewrite import SHAPE_READERS
 
 _FUSED_TYPES = {"Conv2D": "_FusedConv2D", "MatMul": "_FusedMatMul"}
 _CONTRACTION_ATTRS = {
@@ -35,7 +35,7 @@ def _fuse(rewrite, contraction):
     activation = _sole_reader(rewrite, readers, bias_op)
     if activation is not None and activation.type in FUSED_ACTIVATIONS:
         chain.append(activation)
-    if not _movable(rewrite, readers, chain):
+    if not _movable(rewrite, chain):
         return
     attrs = {name: contraction._attrs[name] for name in _CONTRACTION_ATTRS[contraction.type]
              if name in contraction._attrs}
@@ -84,7 +84,7 @@ def _bias_of(rewrite, op, contraction):
     return other
 
 
-def _movable(rewrite, readers, chain):
+def _movable(rewrite, chain):
     """Whether the chain can run as one op where its last op ran: nothing between the first
     and the last writes a variable or reads the shape of a link."""
     links = {op._outputs[0] for op in chain[:-1]}
@@ -93,6 +93,6 @@ def _movable(rewrite, readers, chain):
     for op in rewrite.ops[start + 1:end]:
         if op in chain:
             continue
-        if mutates(op) or any(t in links for t in rewrite.inputs(op)):
+        if op._op_def.ref_inputs or any(t in links for t in rewrite.inputs(op)):
             return False
     return True

@@ -23,18 +23,12 @@ def conditional_region(order):
     return region
 
 
-def mutates(op):
-    """Whether `op` may change a value other ops read: it writes a variable by reference."""
-    return op._op_def.ref_inputs > 0
-
-
 class Rewrite:
-    def __init__(self, ops, fetches, targets, fed, devices):
+    def __init__(self, ops, fetches, targets, devices):
         self.ops = list(ops)
         self.alias = {}  # tensor of a dropped op -> the tensor holding its value
         self.fetched = set(fetches)
         self.targets = set(targets)
-        self.fed = fed
         self.devices = devices
         self.region = conditional_region(self.ops)
 
@@ -45,10 +39,6 @@ class Rewrite:
 
     def inputs(self, op):
         return [self.resolve(t) for t in op._inputs]
-
-    def value_inputs(self, op):
-        """The inputs whose values the op reads (not the variables it takes by reference)."""
-        return [self.resolve(t) for t in op._inputs[op._op_def.ref_inputs:]]
 
     def consumers(self):
         """tensor -> the ops (in order) that read it, after aliasing."""
@@ -68,15 +58,12 @@ class Rewrite:
         return self.devices.place(a)[0] == self.devices.place(b)[0]
 
     def replace(self, old_ops, new_op, aliases):
-        """Drops `old_ops`; `new_op` (if any) runs where the last of them ran."""
+        """Drops `old_ops`; `new_op` runs where the last of them ran."""
         old = set(old_ops)
         last = max(i for i, op in enumerate(self.ops) if op in old)
         self.ops = [new_op if i == last else op for i, op in enumerate(self.ops)
-                    if op not in old or (i == last and new_op is not None)]
+                    if op not in old or i == last]
         self.alias.update(aliases)
-
-    def drop(self, op, aliases=None):
-        self.replace([op], None, aliases or {})
 
     def resolved_aliases(self):
         return {t: self.resolve(t) for t in self.alias}
