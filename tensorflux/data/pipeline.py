@@ -16,6 +16,7 @@ import numpy as np
 from tensorflux.framework import errors
 from tensorflux.runtime import devices
 from tensorflux.runtime.executor import Plan
+from tensorflux.runtime.gil import pipeline_thread_target
 
 _POLL = 0.05  # seconds between checks of stop flags while waiting
 
@@ -61,7 +62,7 @@ class Env:
             return self._seeds[node]
 
     def start_thread(self, target, name):
-        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread = threading.Thread(target=pipeline_thread_target(target), name=name, daemon=True)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)

@@ -7,6 +7,7 @@ from tensorflux.framework import errors
 from tensorflux.framework.graph import GraphKeys, get_default_graph
 from tensorflux.framework.meta_graph import (in_name_scope, prepend_name_scope,
                                              register_proto_function, strip_name_scope)
+from tensorflux.runtime.gil import pipeline_thread_target
 
 _log = logging.getLogger("tensorflux")
 
@@ -168,7 +169,8 @@ class QueueRunner:
                 return []
             self._runs_per_session[sess] = len(self._enqueue_ops)
             self._exceptions_raised = []
-        threads = [threading.Thread(target=self._run, args=(sess, op, coord), daemon=daemon,
+        threads = [threading.Thread(target=pipeline_thread_target(self._run),
+                                    args=(sess, op, coord), daemon=daemon,
                                     name=f"QueueRunnerThread-{self.name}-{op.name}")
                    for op in self._enqueue_ops]
         if coord is not None:
