@@ -60,8 +60,8 @@ class SessionResources:
     def wait_until(self, predicate, op=None, what="operation", condition=None):
         """Blocks until `predicate()` holds; session close or the run's deadline ends the wait.
 
-        The caller holds `self.lock`. It waits on `condition` (a Condition of `self.lock`;
-        `self.changed` by default), and looks at the session's state every 0.1 s besides.
+        It waits on `condition` (`self.changed` by default), whose lock the caller holds,
+        and looks at the session's state every 0.1 s besides.
         """
         condition = condition or self.changed
         while not predicate():

@@ -1,7 +1,8 @@
 """Kernels of the queue ops (ops/data_flow.py) and the queues themselves, as session resources.
 
-Every queue guards its state with the session's resources lock, so queue runner threads and
-the main thread can run ops on one queue at once. Enqueue attempts are served in arrival order
+Every queue guards its state with a lock of its own, so queue runner threads and the main
+thread can run ops on one queue at once (and threads working on different queues of a pipeline
+never wait for each other). Enqueue attempts are served in arrival order
 (a blocked enqueue_many keeps its place in line), and so are dequeue attempts; a dequeue_many
 takes elements as they arrive. Enqueuers and dequeuers wait on two conditions of their own,
 and a waiting dequeue_many is woken once its batch is there (or the queue is as full as it
@@ -58,8 +59,9 @@ class Queue:
         self.closed = False
         self._enqueuers = collections.deque()
         self._dequeuers = collections.deque()
-        self._enqueue_turn = threading.Condition(resources.lock)
-        self._dequeue_turn = threading.Condition(resources.lock)
+        self.lock = threading.RLock()
+        self._enqueue_turn = threading.Condition(self.lock)
+        self._dequeue_turn = threading.Condition(self.lock)
         self._init_storage()
 
     # ---- storage: subclasses change the order elements come out in ----
@@ -118,7 +120,7 @@ class Queue:
     def _expected_shape(self, index):
         return None if self.shapes is None else self.shapes[index]
 
-    # ---- operations; each runs under the resources lock ----
+    # ---- operations; each runs under the queue's lock ----
     def _wait(self, predicate, op, what, condition):
         self.resources.wait_until(predicate, op, what, condition)
 
@@ -148,8 +150,9 @@ class Queue:
 
     def close_resource(self):
         """The session closes: waiters wake up to see it."""
-        self._enqueue_turn.notify_all()
-        self._dequeue_turn.notify_all()
+        with self.lock:
+            self._enqueue_turn.notify_all()
+            self._dequeue_turn.notify_all()
 
     def enqueue(self, components, many, op):
         # A copy: the caller's arrays (a variable's storage, say) may change after the enqueue.
@@ -159,7 +162,7 @@ class Queue:
             elements = [tuple(c[i] for c in components) for i in range(count)]
         else:
             elements = [tuple(components)]
-        with self.resources.lock:
+        with self.lock:
             attempt = _Attempt()
             self._enqueuers.append(attempt)
             try:
@@ -190,7 +193,7 @@ class Queue:
                 None, op, f"{self.kind}'s DequeueMany and DequeueUpTo require the components "
                           "to have specified shapes.")
         taken = []
-        with self.resources.lock:
+        with self.lock:
             attempt = _Attempt(n)
             self._dequeuers.append(attempt)
             try:
@@ -216,7 +219,7 @@ class Queue:
         return taken
 
     def close(self, cancel_pending_enqueues, op):
-        with self.resources.lock:
+        with self.lock:
             if cancel_pending_enqueues:
                 self.closed = True
                 for attempt in self._enqueuers:
@@ -444,7 +447,7 @@ def queue_close(ctx, handle, *, cancel_pending_enqueues=False):
 @kernel("QueueSizeV2", context=True)
 def queue_size(ctx, handle):
     queue = resource_of(ctx, handle)
-    with ctx.resources.lock:
+    with queue.lock:
         return np.array(len(queue), dtype=np.int32)
 
 
