@@ -7,6 +7,7 @@ Backends, each in its own process (bench/worker.py); every workload runs on each
   tfx-torch    tensorflux with its default kernel libraries (torch first, NumPy otherwise)
   tf1          TensorFlow's compat.v1 graph mode, run by --tf-python (skipped when absent)
   torch-eager  an equivalent PyTorch eager program (skipped when torch is missing)
+  tfx-torch-nopasses  tfx-torch with the graph passes off (only with --backends)
 All get the same thread count (--threads, default all cores): OMP/OpenBLAS/MKL variables,
 the sessions' intra- and inter-op pools, torch.set_num_threads.
 
@@ -43,8 +44,11 @@ BACKENDS = (
     ("tfx-torch", "tensorflux, default kernels (torch first)", "tensorflux", None),
     ("tf1", "TensorFlow compat.v1 graph mode", "tf1", None),
     ("torch-eager", "PyTorch eager, equivalent nn.Module/functional code", "torch", None),
+    ("tfx-torch-nopasses", "tensorflux, default kernels, graph passes off",
+     "tensorflux-unoptimized", None),
 )
 BACKEND_NAMES = [b[0] for b in BACKENDS]
+DEFAULT_BACKENDS = BACKEND_NAMES[:4]  # the pass-less one only when asked for
 
 # Run lengths: --quick is meant to take a couple of minutes on a 2-core machine, the full run
 # under half an hour. budget is the seconds of timed runs per workload and backend after which
@@ -354,7 +358,9 @@ def parse_args(argv):
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=list(workloads.BY_NAME),
                         help="run only these workloads: " + ", ".join(workloads.BY_NAME))
     parser.add_argument("--backends", nargs="+", metavar="NAME", choices=BACKEND_NAMES,
-                        default=BACKEND_NAMES, help="backends to run: " + ", ".join(BACKEND_NAMES))
+                        default=DEFAULT_BACKENDS,
+                        help="backends to run (default: the first four): " +
+                        ", ".join(BACKEND_NAMES))
     parser.add_argument("--repeats", type=int, help="timed samples per workload and backend")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for every backend (default: all cores)")

@@ -101,6 +101,9 @@ class GraphFramework:
             init = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
         config = tf.ConfigProto(intra_op_parallelism_threads=self.threads,
                                 inter_op_parallelism_threads=self.threads)
+        if self.name == "tensorflux-unoptimized":  # every graph pass off, as TF1 turns its off
+            config.graph_options.rewrite_options.disable_meta_optimizer = True
+            config.graph_options.optimizer_options.opt_level = tf.OptimizerOptions.L0
         sess = tf.Session(graph=graph, config=config)
         sess.run(init)
         coord = tf.train.Coordinator()
@@ -149,7 +152,8 @@ def _error(exc):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--framework", choices=("tensorflux", "tf1", "torch"), required=True)
+    parser.add_argument("--framework", choices=("tensorflux", "tensorflux-unoptimized", "tf1",
+                                                "torch"), required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--budget", type=float, required=True)

@@ -1,8 +1,9 @@
 """Compile (fetches, feeds, targets) into a Plan, a flat list of kernel calls, and run it.
 
-All decisions — which ops run, in what order, on which device, with which kernel, where a value
-crosses between kernel libraries or devices, when each intermediate value dies, which buffers
-are reused in place — are taken once here, so `Plan.run` is a tight loop over steps.
+All decisions — which ops run (the pruned graph, as the passes of runtime/passes rewrite it),
+in what order, on which device, with which kernel, where a value crosses between kernel
+libraries or devices, when each intermediate value dies, which buffers are reused in place —
+are taken once here, so `Plan.run` is a tight loop over steps.
 """
 import functools
 import heapq
