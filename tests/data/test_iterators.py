@@ -208,14 +208,18 @@ def test_abandoned_inner_prefetch_threads_stop(no_thread_leak):
         assert values[:3] == [0, 1, 2]
 
 
-def test_session_close_cancels_a_blocked_get_next(no_thread_leak):
-    release = threading.Event()
-
+def _stalled_after_one(release):
+    """get_next of a prefetched generator that yields 1, then waits for `release` to yield 2."""
     def slow():
         yield 1
         release.wait(20)
         yield 2
-    nxt = D.from_generator(slow, tf.int64).prefetch(1).make_one_shot_iterator().get_next()
+    return D.from_generator(slow, tf.int64).prefetch(1).make_one_shot_iterator().get_next()
+
+
+def test_session_close_cancels_a_blocked_get_next(no_thread_leak):
+    release = threading.Event()
+    nxt = _stalled_after_one(release)
     sess = tf.Session()
     assert sess.run(nxt) == 1
     outcome = []
@@ -239,12 +243,7 @@ def test_session_close_cancels_a_blocked_get_next(no_thread_leak):
 
 def test_run_timeout_ends_a_get_next_waiting_on_prefetch(no_thread_leak):
     release = threading.Event()
-
-    def slow():
-        yield 1
-        release.wait(20)
-        yield 2
-    nxt = D.from_generator(slow, tf.int64).prefetch(1).make_one_shot_iterator().get_next()
+    nxt = _stalled_after_one(release)
     with tf.Session() as sess:
         assert sess.run(nxt) == 1
         start = time.monotonic()

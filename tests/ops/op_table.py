@@ -11,6 +11,7 @@ import math as pymath
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 
 import tensorflux as tf
 from tensorflux.ops import array_grad
@@ -668,6 +669,21 @@ def value_items(family):
 def shape_items(family):
     return [(r, i, r.dtypes[0]) for r in RECORDS if r.family == family
             for i in range(len(r.cases))]
+
+
+def family_tests(family):
+    """The two table tests of a family's records, for its test module to bind:
+    test_value_matches_numpy, test_static_shape_matches_output = family_tests("math")."""
+    values, shapes = value_items(family), shape_items(family)
+
+    @pytest.mark.parametrize("rec,case_index,dtype", values, ids=ids(values))
+    def test_value_matches_numpy(rec, case_index, dtype):
+        check_value(rec, case_index, dtype)
+
+    @pytest.mark.parametrize("rec,case_index,dtype", shapes, ids=ids(shapes))
+    def test_static_shape_matches_output(rec, case_index, dtype):
+        check_static_shape(rec, case_index, dtype)
+    return test_value_matches_numpy, test_static_shape_matches_output
 
 
 def check_value(rec, case_index, dtype):

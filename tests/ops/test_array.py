@@ -4,20 +4,9 @@ import numpy as np
 import pytest
 
 import tensorflux as tf
-from op_table import check_static_shape, check_value, ids, shape_items, value_items
+from op_table import family_tests
 
-VALUES = value_items("array")
-SHAPES = shape_items("array")
-
-
-@pytest.mark.parametrize("rec,case_index,dtype", VALUES, ids=ids(VALUES))
-def test_value_matches_numpy(rec, case_index, dtype):
-    check_value(rec, case_index, dtype)
-
-
-@pytest.mark.parametrize("rec,case_index,dtype", SHAPES, ids=ids(SHAPES))
-def test_static_shape_matches_output(rec, case_index, dtype):
-    check_static_shape(rec, case_index, dtype)
+test_value_matches_numpy, test_static_shape_matches_output = family_tests("array")
 
 
 def run(t, feed=None):

@@ -7,20 +7,9 @@ import pytest
 import tensorflux as tf
 import nn_table
 from nn_table import (np_conv2d, np_conv2d_backprop_input, np_log_softmax, np_softmax)
-from op_table import check_static_shape, check_value, ids, shape_items, value_items
+from op_table import family_tests
 
-VALUES = value_items("nn")
-SHAPES = shape_items("nn")
-
-
-@pytest.mark.parametrize("rec,case_index,dtype", VALUES, ids=ids(VALUES))
-def test_value_matches_numpy(rec, case_index, dtype):
-    check_value(rec, case_index, dtype)
-
-
-@pytest.mark.parametrize("rec,case_index,dtype", SHAPES, ids=ids(SHAPES))
-def test_static_shape_matches_output(rec, case_index, dtype):
-    check_static_shape(rec, case_index, dtype)
+test_value_matches_numpy, test_static_shape_matches_output = family_tests("nn")
 
 
 def run(fetches, feed=None):
