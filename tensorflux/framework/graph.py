@@ -159,7 +159,8 @@ class Tensor:
 class Operation:
     """A node of the graph: its type, inputs, attrs, device and outputs."""
 
-    def __init__(self, graph, name, op_type, inputs, attrs, control_inputs, device, op_def):
+    def __init__(self, graph, name, op_type, inputs, attrs, control_inputs, device, op_def,
+                 traceback=None):
         self._graph = graph
         self._name = name
         self._type = op_type
@@ -169,7 +170,7 @@ class Operation:
         self._device = device
         self._op_def = op_def
         self._id = len(graph._operations)
-        self._traceback = _user_traceback()
+        self._traceback = traceback if traceback is not None else _user_traceback()
         self._outputs = []
         self._control_outputs = []
         self._colocation = []
@@ -277,8 +278,7 @@ def detached_operation(like, op_type, inputs, attrs, name=None):
     device and creating line): the runtime's graph rewrites (runtime/passes) run such ops in
     place of graph ops. The graph and the inputs' consumer lists do not change."""
     op = Operation(like._graph, name or like._name, op_type, inputs, attrs, (), like._device,
-                   registry.get_op_def(op_type))
-    op._traceback = like._traceback
+                   registry.get_op_def(op_type), traceback=like._traceback)
     op._outputs = [Tensor(op, i, dtype, shape)
                    for i, (dtype, shape) in enumerate(op._op_def.infer(op))]
     return op

@@ -198,11 +198,10 @@ class Queue:
             self._dequeuers.append(attempt)
             try:
                 while len(taken) < n:
-                    attempt.need = n - len(taken)
+                    need = attempt.need = n - len(taken)
                     self._wait(lambda: self._dequeuers[0] is attempt and
                                self._ready_to_dequeue(attempt), op, "Dequeue operation",
                                self._dequeue_turn)
-                    need = n - len(taken)
                     if self.closed and self._available() < need:
                         if allow_small and (taken or self._available()):
                             taken.extend(self._take() for _ in range(self._available()))
