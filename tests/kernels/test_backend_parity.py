@@ -162,10 +162,14 @@ extra("MatMul", lambda a, b, **kw: tf.matmul(a, b, **kw),
 _FUSIONS = [["BiasAdd"]] + [["BiasAdd", a] for a in FUSED_ACTIVATIONS]
 
 
+def _rewritten(op_type, *inputs, **attrs):
+    """An op only the graph rewriter makes (named apart: a node name cannot start with "_")."""
+    return apply_op(op_type, list(inputs), dict(attrs, T=inputs[0].dtype.base_dtype),
+                    "rewritten")
+
+
 def _fused(op_type):
-    """A builder of the fused op (named apart: a node name cannot start with "_")."""
-    return lambda *inputs, **kw: apply_op(
-        op_type, list(inputs), dict(kw, T=inputs[0].dtype.base_dtype, num_args=1), "fused")
+    return lambda *inputs, **kw: _rewritten(op_type, *inputs, num_args=1, **kw)
 
 
 extra("_FusedConv2D", _fused("_FusedConv2D"),
@@ -178,6 +182,38 @@ extra("_FusedMatMul", _fused("_FusedMatMul"),
        for ops in _FUSIONS] +
       [case((64, 50), (10, 64), (10,), fused_ops=["BiasAdd", "Relu"], transpose_a=True,
             transpose_b=True, leakyrelu_alpha=0.2)])
+# The workspace ops (runtime/passes/workspace.py): every pool, SAME windows that torch cannot
+# pad itself (stride 1, more padding after than before), and ties.
+_WORKSPACE_POOLS = POOLS + [
+    ((2, 5, 6, 3), dict(ksize=[1, 2, 2, 1], strides=[1, 1, 1, 1], padding="SAME")),
+    ((2, 6, 5, 3), dict(ksize=[1, 4, 4, 1], strides=[1, 1, 1, 1], padding="SAME"))]
+
+
+def _max_pool_grad_with_workspace(x, g, **kw):
+    _, workspace = _rewritten("_MaxPoolWithWorkspace", x, **kw)
+    return _rewritten("_MaxPoolGradWithWorkspace", x, g, workspace, **kw)
+
+
+def _lrn_grad_with_workspace(g, x, **kw):
+    y, norm = _rewritten("_LRNWithWorkspace", x, **kw)
+    return _rewritten("_LRNGradWithWorkspace", g, x, y, norm, **kw)
+
+
+_TIE_INPUT = arg((2, 6, 6, 3), domain=(0, 2))
+extra("_MaxPoolWithWorkspace", lambda x, **kw: _rewritten("_MaxPoolWithWorkspace", x, **kw),
+      [case(x, **kw) for x, kw in _WORKSPACE_POOLS])
+extra("_MaxPoolGradWithWorkspace", _max_pool_grad_with_workspace,
+      [case(x, _pooled_shape(x, **kw), **kw) for x, kw in _WORKSPACE_POOLS])
+TIED.append(extra("_MaxPoolWithWorkspace",
+                  lambda x, **kw: _rewritten("_MaxPoolWithWorkspace", x, **kw),
+                  [case(_TIE_INPUT, **kw) for kw in TIES]))
+TIED.append(extra("_MaxPoolGradWithWorkspace", _max_pool_grad_with_workspace,
+                  [case(_TIE_INPUT, _pooled_shape(_TIE_INPUT.shape, **kw), **kw) for kw in TIES]))
+_LRN_SETTINGS = [dict(depth_radius=2, bias=1.0, alpha=1e-3, beta=beta) for beta in (0.5, 0.75)]
+extra("_LRNWithWorkspace", lambda x, **kw: _rewritten("_LRNWithWorkspace", x, **kw),
+      [case((2, 3, 3, 7), **kw) for kw in _LRN_SETTINGS])
+extra("_LRNGradWithWorkspace", _lrn_grad_with_workspace,
+      [case((2, 3, 3, 7), (2, 3, 3, 7), **kw) for kw in _LRN_SETTINGS])
 extra("Mean", lambda x, **kw: tf.reduce_mean(x, **kw),
       [case((4, 5), axis=0), case((4, 5), axis=[0, 1], keepdims=True), case((3,), axis=[])],
       dtypes=REAL)
@@ -208,9 +244,9 @@ extra("Round", tf.round, [case((3, 4))], domain="halves")
 extra("Rint", tf.rint, [case((3, 4))], domain="halves")
 extra("Sigmoid", tf.sigmoid, [case((3, 4))], domain=(-30.0, 30.0))
 extra("L2Loss", tf.nn.l2_loss, [case((50, 10)), case(())])
-extra("LRNGrad", lambda g, x, **kw: raw(
-    "LRNGrad", g, x, raw("LRN", x, depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75),
-    depth_radius=2, bias=1.0, alpha=1e-3, beta=0.75), [case((2, 3, 3, 7), (2, 3, 3, 7))])
+extra("LRNGrad", lambda g, x, **kw: raw("LRNGrad", g, x, raw("LRN", x, **kw), **kw),
+      [case((2, 3, 3, 7), (2, 3, 3, 7), depth_radius=2, bias=1.0, alpha=1e-3, beta=beta)
+       for beta in (0.5, 0.75, 1.0, 0.6)])
 extra("BatchMatMulV2", lambda x, y, **kw: tf.matmul(x, y, **kw),
       [case((2, 3, 4), (2, 4, 5)), case((2, 4, 3), (1, 5, 4), adjoint_a=True, adjoint_b=True)])
 extra("Cumsum", lambda x, **kw: tf.cumsum(x, **kw),

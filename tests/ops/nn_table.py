@@ -350,7 +350,9 @@ record("MaxPoolGradWithArgmax", "nn", _max_pool_grad_with_argmax, np_max_pool_gr
         for kw in _ARGMAX_SETTINGS])
 
 # LRN's wrapper takes float32 only, as TF; the raw op runs the float64 gradient check.
-_LRN = [case((2, 3, 2, 7)), case((1, 2, 2, 6), depth_radius=2, bias=2.0, alpha=0.5, beta=0.75)]
+_LRN = [case((2, 3, 2, 7)), case((1, 2, 2, 6), depth_radius=2, bias=2.0, alpha=0.5, beta=0.75),
+        case((1, 2, 2, 6), depth_radius=1, bias=0.5, alpha=0.3, beta=1.0),
+        case((1, 2, 2, 6), depth_radius=3, bias=1.5, alpha=0.2, beta=0.6)]
 record("LRN", "nn", lambda x, **kw: raw("LRN", x, **{"depth_radius": 5, "bias": 1.0,
                                                      "alpha": 1.0, "beta": 0.5, **kw}),
        np_lrn, _LRN, rtol=1e-4)

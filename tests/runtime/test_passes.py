@@ -5,6 +5,7 @@ import pytest
 
 import tensorflux as tf
 from tensorflux.core.protobuf.rewriter_config_pb2 import RewriterConfig
+from tensorflux.ops.op_util import apply_op
 from tensorflux.runtime.passes import enabled_passes
 from session_configs import UNOPTIMIZED
 
@@ -52,7 +53,7 @@ def _names(config):
 
 
 ALL = ["remove_identities_and_noops", "eliminate_common_subexpressions", "fold_constants",
-       "fuse_contractions"]
+       "fuse_contractions", "hand_workspaces"]
 
 
 def test_every_pass_is_on_by_default():
@@ -64,6 +65,7 @@ def test_every_pass_is_on_by_default():
     ("arithmetic_optimization", "eliminate_common_subexpressions"),
     ("constant_folding", "fold_constants"),
     ("remapping", "fuse_contractions"),
+    ("layout_optimizer", "hand_workspaces"),
 ])
 def test_a_rewriter_switch_turns_its_pass_off(switch, gone):
     assert _names(_config(**{switch: OFF})) == [n for n in ALL if n != gone]
@@ -78,7 +80,8 @@ def test_opt_level_l0_leaves_folding_and_cse_to_their_flags():
     config = tf.ConfigProto()
     options = config.graph_options.optimizer_options
     options.opt_level = tf.OptimizerOptions.L0
-    assert _names(config) == ["remove_identities_and_noops", "fuse_contractions"]
+    assert _names(config) == ["remove_identities_and_noops", "fuse_contractions",
+                              "hand_workspaces"]
     options.do_constant_folding = True
     assert "fold_constants" in _names(config)
     options.do_common_subexpression_elimination = True
@@ -336,3 +339,68 @@ def test_training_matches_with_passes_on_and_off():
     for on, off in zip(*results):
         np.testing.assert_allclose(on, off, rtol=1e-5, atol=1e-6)
     assert "_FusedConv2D" in _types(_executed(train, {x: images, y_: labels}))
+
+
+# ---- workspaces ----
+
+def _pool_lrn_net(x, padding="SAME"):
+    """x -> MaxPool -> LRN -> a loss; returns (pool output, loss)."""
+    pooled = tf.nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], padding)
+    normed = tf.nn.lrn(pooled, 2, bias=1.0, alpha=0.1, beta=0.75)
+    return pooled, tf.reduce_sum(normed * normed)
+
+
+_FORWARD_AND_GRADIENT = ["MaxPool", "MaxPoolGrad", "LRN", "LRNGrad"]
+_WITH_WORKSPACES = ["_LRNGradWithWorkspace", "_LRNWithWorkspace", "_MaxPoolGradWithWorkspace",
+                    "_MaxPoolWithWorkspace"]
+
+
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+def test_pool_and_lrn_hand_their_gradients_a_workspace(padding):
+    rng = np.random.default_rng(0)
+    x = tf.placeholder(tf.float32, [2, 9, 8, 5])
+    # Whole numbers: many windows hold tied maxima, which must go to the first one.
+    feed = {x: rng.integers(0, 3, (2, 9, 8, 5)).astype(np.float32)}
+    pooled, loss = _pool_lrn_net(x, padding)
+    fetches = [pooled, tf.gradients(loss, x)[0]]
+    on, off = _run_both(fetches, feed)
+    np.testing.assert_allclose(on[1], off[1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(on[0], off[0])
+    types = set(_types(_executed(fetches, feed)))
+    assert types >= set(_WITH_WORKSPACES) and not types & set(_FORWARD_AND_GRADIENT)
+    off_types = set(_types(_executed(fetches, feed, _config(layout_optimizer=OFF))))
+    assert off_types >= set(_FORWARD_AND_GRADIENT) and not off_types & set(_WITH_WORKSPACES)
+
+
+def test_a_forward_without_its_gradient_keeps_its_plain_op():
+    x = tf.placeholder(tf.float32, [1, 4, 4, 6])
+    pooled, loss = _pool_lrn_net(x)
+    types = _types(_executed(loss, {x: np.ones((1, 4, 4, 6))}))
+    assert "MaxPool" in types and "LRN" in types
+
+
+def test_a_gradient_of_another_input_recomputes():
+    x = tf.placeholder(tf.float32, [1, 4, 4, 2])
+    other = tf.placeholder(tf.float32, [1, 4, 4, 2])
+    pooled = tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    grad = apply_op("MaxPoolGrad", [other, pooled, tf.ones_like(pooled)], dict(pooled.op._attrs),
+                    "MaxPoolGrad")
+    feed = {x: np.arange(32.0).reshape(1, 4, 4, 2), other: -np.arange(32.0).reshape(1, 4, 4, 2)}
+    assert _types(_executed(grad, feed)).count("MaxPoolGrad") == 1
+    on, off = _run_both(grad, feed)
+    np.testing.assert_array_equal(on, off)
+    assert on.reshape(-1)[:2].tolist() == [1.0, 1.0]  # other's maxima: each window's first
+
+
+def test_a_variable_assigned_between_pool_and_gradient_is_read_again():
+    v = tf.Variable(np.array([1.0, 5.0, 2.0, 3.0], np.float32).reshape(1, 2, 2, 1))
+    pooled = tf.nn.max_pool(v, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    with tf.control_dependencies([pooled]):
+        moved = tf.assign(v, np.array([9.0, 0.0, 0.0, 0.0], np.float32).reshape(1, 2, 2, 1))
+    with tf.control_dependencies([moved]):
+        grad = tf.gradients(pooled, v)[0]
+    assert "MaxPoolGrad" in _types(_executed(grad))
+    on, off = _run_both(grad, init=True)
+    # MaxPoolGrad reads the variable when it runs: the maximum has moved to the first element.
+    np.testing.assert_array_equal(on.reshape(-1), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(on, off)

@@ -1,9 +1,16 @@
-"""Kernels of the rewriter's fused ops (ops/fused.py): the contraction's, BiasAdd's and the
-activation's own kernels called in turn, so a fused graph computes exactly what the unfused
-one does. (The torch kernels, kernels/torch/fused.py, are where fusion saves time.)"""
+"""Kernels of the rewriter's ops (ops/fused.py). A fused op calls the contraction's,
+BiasAdd's and the activation's own kernels in turn, and a workspace op the parts of its
+plain counterpart's kernel, so a rewritten graph computes exactly what the original one does.
+(The torch kernels, kernels/torch/fused.py, are where the rewrites save time.)"""
+import numpy as np
+
 from tensorflux.framework.registry import find_kernel, kernel
 from tensorflux.kernels.numpy.math import mat_mul
-from tensorflux.kernels.numpy.nn import bias_add, conv2d
+from tensorflux.kernels.numpy.nn import (_first_max, _from_nhwc, _nhwc_shape, _pool_window,
+                                         _to_nhwc, _upcast, bias_add, check_lrn_grad_inputs, conv2d,
+                                         lrn_backprop, lrn_with_norm, max_pool, plane_index,
+                                         window_tap)
+from tensorflux.kernels.numpy.nn_grad import _check_out_backprop, _input_grad, route_to_taps
 from tensorflux.ops import fused  # noqa: F401  (registers the op types)
 
 
@@ -28,3 +35,40 @@ def fused_mat_mul(a, b, bias, *, fused_ops, transpose_a=False, transpose_b=False
                   leakyrelu_alpha=0.2):
     y = mat_mul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
     return _bias_and_activation(y, bias, fused_ops, "NHWC", leakyrelu_alpha)
+
+
+@kernel("_MaxPoolWithWorkspace")
+def max_pool_with_workspace(input, *, ksize, strides, padding, data_format="NHWC"):
+    x = _to_nhwc(input, data_format)
+    win = _pool_window("MaxPool", x.shape, ksize, strides, padding, data_format)
+    _, tap = _first_max(x, win)
+    output = max_pool(input, ksize=ksize, strides=strides, padding=padding,
+                      data_format=data_format)
+    return output, _from_nhwc(plane_index(win, tap, x.shape[2]), data_format)
+
+
+@kernel("_MaxPoolGradWithWorkspace")
+def max_pool_grad_with_workspace(orig_input, grad, workspace, *, ksize, strides, padding,
+                                 data_format="NHWC"):
+    op = "MaxPoolGrad"
+    dtype = np.asarray(grad).dtype
+    shape = _nhwc_shape(np.shape(orig_input), data_format)
+    g = _upcast(_to_nhwc(grad, data_format))
+    win = _pool_window(op, shape, ksize, strides, padding, data_format)
+    _check_out_backprop(op, g, shape[0], win, shape[3])
+    tap = window_tap(win, _to_nhwc(workspace, data_format), shape[2])
+    return _input_grad(route_to_taps(win, shape, g, tap), win, dtype, data_format)
+
+
+@kernel("_LRNWithWorkspace")
+def lrn_with_workspace(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
+    return lrn_with_norm(input, depth_radius, bias, alpha, beta)
+
+
+@kernel("_LRNGradWithWorkspace")
+def lrn_grad_with_workspace(input_grads, input_image, output_image, norm, *, depth_radius=5,
+                            bias=1.0, alpha=1.0, beta=0.5):
+    check_lrn_grad_inputs(np.asarray(input_grads), np.asarray(input_image),
+                          np.asarray(output_image))
+    return lrn_backprop(input_grads, input_image, output_image, _upcast(norm), depth_radius,
+                        alpha, beta)

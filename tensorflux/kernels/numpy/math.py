@@ -191,8 +191,22 @@ def arg_min(x, dimension, *, output_type):
     return np.argmin(x, axis=int(dimension)).astype(output_type.as_numpy_dtype)
 
 
+def check_mat_mul(a_shape, b_shape, transpose_a, transpose_b):
+    """MatMul's checks of its inputs' shapes, with TF's messages."""
+    for index, shape in enumerate((a_shape, b_shape)):
+        if len(shape) != 2:
+            raise errors.InvalidArgumentError(
+                None, None, f"In[{index}] is not a matrix. Instead it has shape "
+                            f"[{','.join(str(d) for d in shape)}]")
+    if a_shape[0 if transpose_a else 1] != b_shape[1 if transpose_b else 0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Matrix size-incompatible: In[0]: [{a_shape[0]},{a_shape[1]}], "
+                        f"In[1]: [{b_shape[0]},{b_shape[1]}]")
+
+
 @kernel("MatMul")
 def mat_mul(a, b, *, transpose_a=False, transpose_b=False):
+    check_mat_mul(a.shape, b.shape, transpose_a, transpose_b)
     return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 

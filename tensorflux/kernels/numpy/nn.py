@@ -425,12 +425,29 @@ def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
     win = _pool_window("MaxPoolWithArgmax", x.shape, ksize, strides, padding, "NHWC")
     out, arg = _first_max(x, win)
     n, h, w, c = x.shape
-    rows = (np.arange(win.out_h) * win.sh - win.top)[None, :, None, None] + arg // win.kw
-    cols = (np.arange(win.out_w) * win.sw - win.left)[None, None, :, None] + arg % win.kw
-    index = (rows.astype(np.int64) * w + cols) * c + np.arange(c)
+    index = plane_index(win, arg, w) * c + np.arange(c)
     if include_batch_in_index:
         index += (np.arange(n, dtype=np.int64) * (h * w * c))[:, None, None, None]
     return out, index.astype(np.dtype(getattr(Targmax, "as_numpy_dtype", Targmax)))
+
+
+def _window_origins(win):
+    """(rows, cols) of each window's first tap in the input, shaped to broadcast over NHWC."""
+    rows = (np.arange(win.out_h, dtype=np.int64) * win.sh - win.top)[None, :, None, None]
+    cols = (np.arange(win.out_w, dtype=np.int64) * win.sw - win.left)[None, None, :, None]
+    return rows, cols
+
+
+def plane_index(win, tap, width):
+    """The index y * width + x in its image's plane of each window's tap `tap` (NHWC)."""
+    rows, cols = _window_origins(win)
+    return (rows + tap // win.kw) * width + cols + tap % win.kw
+
+
+def window_tap(win, index, width):
+    """plane_index's inverse: the tap of each window that plane `index` names."""
+    rows, cols = _window_origins(win)
+    return (index // width - rows) * win.kw + index % width - cols
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,28 +467,44 @@ def _lrn_norm(x, depth_radius, bias, alpha):
     return bias + alpha * _depth_window_sum(np.square(x), depth_radius)
 
 
-@kernel("LRN")
-def lrn(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
-    """input / (bias + alpha * sum of input**2 over depth_radius neighbours) ** beta (last axis)."""
+def lrn_with_norm(input, depth_radius, bias, alpha, beta):
+    """(LRN's output, its norm: bias + alpha * the window's sum of squares), both in the
+    input's dtype."""
     dtype = np.asarray(input).dtype
     x = _upcast(input)
     if x.ndim != 4:
         raise _invalid(f"LRN: input must be 4-dimensional, got shape {list(x.shape)}")
     norm = _lrn_norm(x, int(depth_radius), bias, alpha)
-    return (x * norm ** -beta).astype(dtype, copy=False)
+    return (x * norm ** -beta).astype(dtype, copy=False), norm.astype(dtype, copy=False)
+
+
+@kernel("LRN")
+def lrn(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
+    """input / (bias + alpha * sum of input**2 over depth_radius neighbours) ** beta (last axis)."""
+    return lrn_with_norm(input, depth_radius, bias, alpha, beta)[0]
+
+
+def check_lrn_grad_inputs(g, x, y):
+    if not (g.shape == x.shape == y.shape) or x.ndim != 4:
+        raise _invalid(f"LRNGrad: input_grads, input_image and output_image must be 4-dimensional"
+                       f" and of one shape, got {list(g.shape)}, {list(x.shape)}, "
+                       f"{list(y.shape)}")
 
 
 @kernel("LRNGrad")
 def lrn_grad(input_grads, input_image, output_image, *, depth_radius=5, bias=1.0, alpha=1.0,
              beta=0.5):
     """Gradient of LRN: g * N**-beta - 2*alpha*beta * x * window_sum(g * y / N)."""
+    x = _upcast(input_image)
+    check_lrn_grad_inputs(np.asarray(input_grads), x, np.asarray(output_image))
+    return lrn_backprop(input_grads, x, output_image,
+                        _lrn_norm(x, int(depth_radius), bias, alpha), depth_radius, alpha, beta)
+
+
+def lrn_backprop(input_grads, input_image, output_image, norm, depth_radius, alpha, beta):
+    """LRNGrad's output given the forward's norm."""
     dtype = np.asarray(input_grads).dtype
     g, x, y = _upcast(input_grads), _upcast(input_image), _upcast(output_image)
-    if not (g.shape == x.shape == y.shape) or x.ndim != 4:
-        raise _invalid(f"LRNGrad: input_grads, input_image and output_image must be 4-dimensional"
-                       f" and of one shape, got {list(g.shape)}, {list(x.shape)}, "
-                       f"{list(y.shape)}")
-    norm = _lrn_norm(x, int(depth_radius), bias, alpha)
     spread = _depth_window_sum(g * y / norm, int(depth_radius))
     out = g * norm ** -beta - (2 * alpha * beta) * x * spread
     return out.astype(dtype, copy=False)

@@ -156,7 +156,13 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
     win = _pool_window(op, x.shape, ksize, strides, padding, data_format)
     _check_out_backprop(op, g, x.shape[0], win, x.shape[3])
     _, arg = _first_max(x, win)
-    dxp = _pool_grad_output(win, x.shape, g.dtype)
+    return _input_grad(route_to_taps(win, x.shape, g, arg), win, dtype, data_format)
+
+
+def route_to_taps(win, shape, g, arg):
+    """The padded NHWC gradient of an input of `shape`: each window's `g` added at its tap
+    `arg`."""
+    dxp = _pool_grad_output(win, shape, g.dtype)
     # Multiplying by the mask is branch-free and several times faster than a masked copy, but
     # would spread NaN and inf from grad to the other elements of their windows. Windows that
     # do not overlap write their share straight into place.
@@ -174,7 +180,7 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
             np.copyto(target, g, where=hit)
         if overlapping:
             win.tap(dxp, i, j)[...] += routed
-    return _input_grad(dxp, win, dtype, data_format)
+    return dxp
 
 
 @kernel("AvgPoolGrad")

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 
 from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.nn import (_SELU_ALPHA, _SELU_SCALE, _channel_axis, _conv_window,
-                                         _invalid, _pool_window, in_top_k_count, top_k_count)
+                                         _invalid, _pool_window, check_lrn_grad_inputs,
+                                         in_top_k_count, top_k_count)
 from tensorflux.kernels.torch.library import DENSE, FLOATS, TORCH_DTYPES, torch_kernel
 
 
@@ -123,11 +124,14 @@ def max_pool_input(x, win):
     """(x, padding, ceil_mode) for torch's max pooling of NCHW `x` to pad as the window does:
     torch's own padding (with ceil_mode for SAME's extra row or column after), else `x`
     padded with -inf beforehand, which costs a copy of the input (and of its gradient)."""
-    if symmetric(win):
-        return x, (win.top, win.left), False
-    if _padded_by_ceil_mode(win):
-        return x, (win.top, win.left), True
+    if pads_itself(win):
+        return x, (win.top, win.left), not symmetric(win)
     return pad_nchw(x, win, float("-inf")), (0, 0), False
+
+
+def pads_itself(win):
+    """Whether torch's max pooling can pad as the window does (see max_pool_input)."""
+    return symmetric(win) or _padded_by_ceil_mode(win)
 
 
 @torch_kernel("MaxPool", types=DENSE, fresh=True)
@@ -179,6 +183,20 @@ def _unpadded_index(plane, win):
     return rows.sub_(win.top).clamp_(min=0).mul_(win.in_w).add_(cols).long()
 
 
+def max_pool_with_plane_index(x, win, k, s):
+    """Max pooling of NCHW `x` and the index y * W + x of each window's maximum in its
+    (unpadded) input plane."""
+    n, c = x.shape[:2]
+    if not n * win.out_h * win.out_w * c:  # torch refuses to make an empty output
+        empty = x.new_empty((n, c, win.out_h, win.out_w))
+        return empty, empty.long()
+    padded, pad, ceil_mode = max_pool_input(x, win)
+    values, plane = F.max_pool2d(padded, k, s, pad, ceil_mode=ceil_mode, return_indices=True)
+    if padded is not x:  # indices into the padded plane
+        plane = _unpadded_index(plane, win)
+    return values, plane
+
+
 @torch_kernel("MaxPoolWithArgmax", types=DENSE, fresh=True)
 def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
                          include_batch_in_index=False):
@@ -191,14 +209,7 @@ def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
     win, k, s = pool_geometry("MaxPoolWithArgmax", tuple(input.shape), ksize, strides, padding,
                               "NHWC")
     n, h, w, c = input.shape
-    if not n * win.out_h * win.out_w * c:  # torch refuses to make an empty output
-        empty = input.new_empty((n, win.out_h, win.out_w, c))
-        return empty, empty.to(TORCH_DTYPES[dtypes.as_dtype(Targmax)])
-    x = nchw(input, "NHWC")
-    padded, pad, ceil_mode = max_pool_input(x, win)
-    values, plane = F.max_pool2d(padded, k, s, pad, ceil_mode=ceil_mode, return_indices=True)
-    if padded is not x:  # indices into the padded plane
-        plane = _unpadded_index(plane, win)
+    values, plane = max_pool_with_plane_index(nchw(input, "NHWC"), win, k, s)
     index = plane * c + torch.arange(c, device=plane.device).view(1, c, 1, 1)
     if include_batch_in_index:
         index += torch.arange(n, device=plane.device).view(n, 1, 1, 1) * (h * w * c)
@@ -223,24 +234,44 @@ def _lrn_norm(x, depth_radius, bias, alpha):
     return _depth_window_sum(x * x, depth_radius).mul_(alpha).add_(bias)
 
 
-@torch_kernel("LRN", types=DENSE, fresh=True)
-def lrn(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
+def _negative_power(x, beta):
+    """x ** -beta. torch's pow costs four reciprocal square roots on the CPU, so the common
+    exponents (0.75 in AlexNet and the CIFAR tutorial, 0.5 by default) are built from those."""
+    if beta == 0.5:
+        return x.rsqrt()
+    if beta == 0.75:
+        root = x.rsqrt()
+        return root.mul_(x.mul(root).rsqrt_())  # x^-1/2 * (x^1/2)^-1/2
+    if beta == 1.0:
+        return x.reciprocal()
+    return x.pow(-beta)
+
+
+def lrn_with_norm(input, depth_radius, bias, alpha, beta):
+    """(LRN's output, its norm: bias + alpha * the window's sum of squares)."""
     if input.dim() != 4:
         raise _invalid(f"LRN: input must be 4-dimensional, got shape {list(input.shape)}")
-    return input * _lrn_norm(input, int(depth_radius), bias, alpha).pow_(-beta)
+    norm = _lrn_norm(input, int(depth_radius), bias, alpha)
+    return _negative_power(norm, beta).mul_(input), norm
+
+
+@torch_kernel("LRN", types=DENSE, fresh=True)
+def lrn(input, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5):
+    return lrn_with_norm(input, depth_radius, bias, alpha, beta)[0]
 
 
 @torch_kernel("LRNGrad", types=DENSE, fresh=True)
 def lrn_grad(input_grads, input_image, output_image, *, depth_radius=5, bias=1.0, alpha=1.0,
              beta=0.5):
-    g, x, y = input_grads, input_image, output_image
-    if not (g.shape == x.shape == y.shape) or x.dim() != 4:
-        raise _invalid(f"LRNGrad: input_grads, input_image and output_image must be 4-dimensional"
-                       f" and of one shape, got {list(g.shape)}, {list(x.shape)}, "
-                       f"{list(y.shape)}")
-    norm = _lrn_norm(x, int(depth_radius), bias, alpha)
+    check_lrn_grad_inputs(input_grads, input_image, output_image)
+    norm = _lrn_norm(input_image, int(depth_radius), bias, alpha)
+    return lrn_backprop(input_grads, input_image, output_image, norm, depth_radius, alpha, beta)
+
+
+def lrn_backprop(g, x, y, norm, depth_radius, alpha, beta):
+    """LRNGrad's output given the forward's norm."""
     spread = _depth_window_sum(g * y / norm, int(depth_radius))
-    return g * norm.pow_(-beta) - (2 * alpha * beta) * x * spread
+    return _negative_power(norm, beta).mul_(g).sub_(spread.mul_(x).mul_(2 * alpha * beta))
 
 
 # ---------------------------------------------------------------------------------------------

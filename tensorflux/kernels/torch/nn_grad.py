@@ -18,8 +18,8 @@ from tensorflux.kernels.numpy.nn_grad import (_check_out_backprop, _input_sizes,
 from tensorflux.kernels.torch.library import DENSE, torch_kernel
 from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, empty_nchw, from_nchw,
                                          max_pool_input, nchw, nhwc_shape, pad_nchw,
-                                         padded_shape, pool_geometry, symmetric, torch_padding,
-                                         window_counts)
+                                         padded_shape, pads_itself, pool_geometry, symmetric,
+                                         torch_padding, window_counts)
 
 _convolution_backward = torch.ops.aten.convolution_backward
 _max_pool_backward = torch.ops.aten.max_pool2d_with_indices_backward
@@ -126,6 +126,30 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
     return from_nchw(crop_nchw(dx, win) if x is not unpadded else dx, data_format)
 
 
+# The argmax input is int32 or int64.
+_WITH_ARGMAX = {device: types | {dtypes.int32, dtypes.int64} for device, types in DENSE.items()}
+
+
+@torch_kernel("_MaxPoolGradWithWorkspace", types=_WITH_ARGMAX, fresh=True)
+def max_pool_grad_with_workspace(orig_input, grad, workspace, *, ksize, strides, padding,
+                                 data_format="NHWC"):
+    """MaxPoolGrad given each window's maximum as its forward found it (ops/fused.py)."""
+    op = "MaxPoolGrad"
+    shape = nhwc_shape(orig_input, data_format)
+    win, k, s = pool_geometry(op, shape, ksize, strides, padding, data_format)
+    _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
+    x, g, index = (nchw(t, data_format) for t in (orig_input, grad, workspace))
+    if not g.numel():
+        return torch.zeros_like(orig_input)
+    if pads_itself(win):
+        _, pad, ceil_mode = max_pool_input(x, win)
+        return from_nchw(_max_pool_backward(g, x, k, s, pad, (1, 1), ceil_mode, index),
+                         data_format)
+    n, c, h, w = x.shape  # indices into the unpadded planes: scatter there
+    dx = g.new_zeros((n, c, h * w)).scatter_add_(2, index.reshape(n, c, -1), g.reshape(n, c, -1))
+    return from_nchw(dx.view(n, c, h, w), data_format)
+
+
 @torch_kernel("AvgPoolGrad", types=DENSE, host_inputs=(0,), fresh=True)
 def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_format="NHWC"):
     """Spreads each window's gradient evenly over the unpadded elements it averaged."""
@@ -141,10 +165,6 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
         dx = _avg_pool_backward(g / window_counts(win, g), stand_in, k, s, (0, 0), False, True,
                                 1)
     return from_nchw(crop_nchw(dx, win), data_format)
-
-
-# The argmax input is int32 or int64.
-_WITH_ARGMAX = {device: types | {dtypes.int32, dtypes.int64} for device, types in DENSE.items()}
 
 
 @torch_kernel("MaxPoolGradWithArgmax", types=_WITH_ARGMAX, fresh=True)

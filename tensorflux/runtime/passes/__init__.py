@@ -1,6 +1,7 @@
 """Graph passes run when a Plan is compiled, as TF's graph optimizer and grappler run when a
 session first runs a subgraph: identity and NoOp removal, common-subexpression elimination,
-constant folding, and the fusion of Conv2D / MatMul with their bias and activation.
+constant folding, the fusion of Conv2D / MatMul with their bias and activation, and the
+workspaces MaxPool and LRN hand their gradients.
 
 They rewrite the Plan's pruned op list, never the user's graph (rewrite.py). Each is switched
 by the session's ConfigProto.graph_options the way TF switches its counterpart, and runs only
@@ -11,9 +12,12 @@ when neither of TF's two optimizers has it turned off:
   eliminate_common_subexpressions    do_common_subexpression_elim.    arithmetic_optimization
   fold_constants                     do_constant_folding              constant_folding
   fuse_contractions                  -                                remapping
+  hand_workspaces                    -                                layout_optimizer
 
 A classic pass is on at opt_level L1 (the default), or at L0 when its flag is set; a grappler
-switch turns its pass off when OFF, as disable_meta_optimizer turns off all four.
+switch turns its pass off when OFF, as disable_meta_optimizer turns off all of them. (TF's
+oneDNN rewrite, which adds the workspaces there, has no switch in ConfigProto; here it goes
+with the layout optimizer, grappler's other pass that changes how kernels hand data along.)
 """
 from tensorflux.runtime.config import OptimizerOptions, RewriterConfig
 from tensorflux.runtime.passes.constant_folding import fold_constants
@@ -21,6 +25,7 @@ from tensorflux.runtime.passes.cse import eliminate_common_subexpressions
 from tensorflux.runtime.passes.dependency import remove_identities_and_noops
 from tensorflux.runtime.passes.remapper import fuse_contractions
 from tensorflux.runtime.passes.rewrite import Rewrite
+from tensorflux.runtime.passes.workspace import hand_workspaces
 
 
 def enabled_passes(graph_options):
@@ -39,7 +44,8 @@ def enabled_passes(graph_options):
              (eliminate_common_subexpressions, "do_common_subexpression_elimination",
               "arithmetic_optimization"),
              (fold_constants, "do_constant_folding", "constant_folding"),
-             (fuse_contractions, None, "remapping"))
+             (fuse_contractions, None, "remapping"),
+             (hand_workspaces, None, "layout_optimizer"))
     return [fn for fn, classic_flag, grappler_switch in table if on(classic_flag, grappler_switch)]
 
 
