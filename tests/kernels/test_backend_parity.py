@@ -444,6 +444,10 @@ ERRORS = [
     ("TopKV2", lambda x, k: tf.nn.top_k(x, k).values, [np.zeros((2, 3)), np.int32(4)]),
     ("MaxPoolGradWithArgmax", _max_pool_grad_with_argmax,
      [np.zeros((1, 4, 4, 1)), np.zeros((1, 2, 2, 1)), np.int64([[[[0], [1]], [[16], [2]]]])]),
+    ("MatMul", lambda a, b: raw("MatMul", a, b, transpose_a=False, transpose_b=False),
+     [np.zeros((300, 400), np.float32), np.zeros((500, 600), np.float32)]),
+    ("MatMul", lambda a, b: raw("MatMul", a, b, transpose_a=True, transpose_b=False),
+     [np.zeros((2, 2, 2), np.float32), np.zeros((2, 2), np.float32)]),
 ]
 
 

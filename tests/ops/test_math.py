@@ -8,7 +8,7 @@ import pytest
 
 import tensorflux as tf
 import op_table
-from op_table import family_tests
+from op_table import family_tests, raw
 from realtf import run_tf
 
 test_value_matches_numpy, test_static_shape_matches_output = family_tests("math")
@@ -159,6 +159,20 @@ def test_argmax_returns_first_of_ties_as_int64():
 def test_matmul_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"\[2,3\], \[2,3\]"):
         tf.matmul(tf.zeros([2, 3]), tf.zeros([2, 3]))
+
+
+@pytest.mark.parametrize("a_shape, b_shape, attrs, message", [
+    ((300, 400), (500, 600), {}, "Matrix size-incompatible: In[0]: [300,400], In[1]: [500,600]"),
+    ((3, 4), (3, 5), {"transpose_b": True}, "Matrix size-incompatible: In[0]: [3,4], In[1]: [3,5]"),
+    ((2, 2, 2), (2, 2), {}, "In[0] is not a matrix. Instead it has shape [2,2,2]"),
+])
+def test_matmul_of_fed_shapes_that_do_not_fit_fails_as_tf(a_shape, b_shape, attrs, message):
+    a, b = tf.placeholder(tf.float32), tf.placeholder(tf.float32)
+    product = raw("MatMul", a, b, **{"transpose_a": False, "transpose_b": False, **attrs})
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as raised:
+            sess.run(product, {a: np.zeros(a_shape), b: np.zeros(b_shape)})
+    assert raised.value.message == message
 
 
 def test_matmul_operator_and_batched_broadcasting():
