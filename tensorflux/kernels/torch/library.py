@@ -30,6 +30,28 @@ TORCH_DTYPES = {
 }
 
 
+# ---- oneDNN's fused primitives ----
+def _onednn(name):
+    """torch.ops.mkldnn.<name>, where this torch build has oneDNN and the op, else None."""
+    if not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        return getattr(torch.ops.mkldnn, name)
+    except (AttributeError, RuntimeError):
+        return None
+
+
+# oneDNN's inner product and convolution on dense tensors, with a bias and an activation
+# applied as they write their output (the primitives torch's compiler fuses into).
+ONEDNN_INNER_PRODUCT = _onednn("_linear_pointwise")
+ONEDNN_CONVOLUTION = _onednn("_convolution_pointwise")
+
+
+def on_onednn(*tensors):
+    """Whether oneDNN's primitives take these tensors: float32, on the CPU."""
+    return all(t.dtype == torch.float32 and t.device.type == "cpu" for t in tensors)
+
+
 # ---- devices ----
 # GPU:N is cuda:N. Tests that have no GPU set this to "cpu" to run the GPU paths (placement,
 # copies, variables stored as tensors) on a simulated device backed by CPU memory.

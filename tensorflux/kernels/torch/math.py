@@ -10,8 +10,9 @@ import torch
 
 from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.math import check_mat_mul, scan_axis
-from tensorflux.kernels.torch.library import (ALL, DENSE, FLOATS, REALS, TORCH_DTYPES,
-                                              as_ints, invalid, torch_kernel)
+from tensorflux.kernels.torch.library import (ALL, DENSE, FLOATS, ONEDNN_INNER_PRODUCT, REALS,
+                                              TORCH_DTYPES, as_ints, invalid, on_onednn,
+                                              torch_kernel)
 
 _BOOL = frozenset({dtypes.bool_})
 
@@ -246,36 +247,26 @@ _scan("Cumprod", torch.cumprod, 1)
 
 
 # ---- matrices ----
-def _onednn_inner_product():
-    """oneDNN's inner product on dense tensors, where this torch build has it, else None."""
-    if not torch.backends.mkldnn.is_available():
-        return None
-    try:
-        return torch.ops.mkldnn._linear_pointwise
-    except (AttributeError, RuntimeError):
-        return None
-
-
-_ONEDNN_INNER_PRODUCT = _onednn_inner_product()
 # Below this many multiply-adds, oneDNN's fixed cost (~20 us) outweighs its faster loops.
 _ONEDNN_MIN_WORK = 1 << 16
 
 
-def mat_mul_2d(a, b, transpose_a, transpose_b, bias=None):
-    """MatMul's product (plus `bias` along its columns): float32 products on the CPU run on
-    oneDNN's inner product, which reaches 170-200 GFLOP/s on the development machine's AMD
-    CPU where the MKL sgemm behind torch.matmul reaches 75-140; the rest on torch.matmul.
-    The caller has checked the shapes (check_mat_mul)."""
+def mat_mul_2d(a, b, transpose_a, transpose_b, bias=None, post_op=None):
+    """MatMul's product, plus `bias` along its columns and then `post_op` (an activation,
+    kernels/torch/fused.py) when given. Float32 products on the CPU run on oneDNN's inner
+    product, which reaches 170-200 GFLOP/s on the development machine's AMD CPU where the MKL
+    sgemm behind torch.matmul reaches 75-140; the rest on torch.matmul. The caller has checked
+    the shapes (check_mat_mul)."""
     a = a.mT if transpose_a else a
     weight = b if transpose_b else b.mT  # [out columns, inner]: the inner product's layout
     rows, inner = a.shape
-    if (_ONEDNN_INNER_PRODUCT is not None and a.device.type == "cpu" and
-            a.dtype == torch.float32 == b.dtype and rows * inner * weight.shape[0] >=
-            _ONEDNN_MIN_WORK and inner):
-        return _ONEDNN_INNER_PRODUCT(a, weight, bias, "none", [], "")
-    if bias is None:
-        return torch.matmul(a, weight.mT)
-    return torch.addmm(bias, a, weight.mT)
+    if ONEDNN_INNER_PRODUCT is not None and on_onednn(a, b) and inner and \
+            rows * inner * weight.shape[0] >= _ONEDNN_MIN_WORK and \
+            (post_op is None or post_op.onednn):
+        name, scalars = post_op.onednn if post_op else ("none", [])
+        return ONEDNN_INNER_PRODUCT(a, weight, bias, name, scalars, "")
+    y = torch.matmul(a, weight.mT) if bias is None else torch.addmm(bias, a, weight.mT)
+    return y if post_op is None else post_op.in_place(y)
 
 
 @torch_kernel("MatMul", types=DENSE, fresh=True)

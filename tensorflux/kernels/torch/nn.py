@@ -14,7 +14,8 @@ from tensorflux.framework import dtypes
 from tensorflux.kernels.numpy.nn import (_SELU_ALPHA, _SELU_SCALE, _channel_axis, _conv_window,
                                          _invalid, _pool_window, check_lrn_grad_inputs,
                                          in_top_k_count, top_k_count)
-from tensorflux.kernels.torch.library import DENSE, FLOATS, TORCH_DTYPES, torch_kernel
+from tensorflux.kernels.torch.library import (DENSE, FLOATS, ONEDNN_CONVOLUTION, TORCH_DTYPES,
+                                              on_onednn, torch_kernel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,15 +87,22 @@ def conv_weight(filter, depthwise):
 # Convolutions
 
 def convolution(op, input, filter, strides, padding, data_format, dilations, explicit_paddings,
-                depthwise, bias=None):
-    """The convolution, plus `bias` along the channels when given (_FusedConv2D)."""
+                depthwise, bias=None, post_op=None):
+    """The convolution, plus `bias` along the channels and then `post_op` (an activation,
+    kernels/torch/fused.py) when given (_FusedConv2D): in one oneDNN primitive on the CPU."""
     win = _conv_window(op, nhwc_shape(input, data_format), tuple(filter.shape), strides,
                        dilations, padding, explicit_paddings, data_format, depthwise)
     x = pad_nchw(nchw(input, data_format), win)
     groups = filter.shape[2] if depthwise else 1
-    y = F.conv2d(x, conv_weight(filter, depthwise), bias, (win.sh, win.sw), torch_padding(win),
-                 (win.dh, win.dw), groups)
-    return from_nchw(y, data_format)
+    weight = conv_weight(filter, depthwise)
+    if post_op is not None and post_op.onednn and ONEDNN_CONVOLUTION is not None and \
+            on_onednn(x, weight):
+        name, scalars = post_op.onednn
+        y = ONEDNN_CONVOLUTION(x, weight, bias, list(torch_padding(win)), [win.sh, win.sw],
+                               [win.dh, win.dw], groups, name, scalars, "")
+        return from_nchw(y, data_format)
+    y = F.conv2d(x, weight, bias, (win.sh, win.sw), torch_padding(win), (win.dh, win.dw), groups)
+    return from_nchw(y if post_op is None else post_op.in_place(y), data_format)
 
 
 @torch_kernel("Conv2D", types=DENSE, fresh=True)
