@@ -249,7 +249,7 @@ def _negative_power(x, beta):
         return x.rsqrt()
     if beta == 0.75:
         root = x.rsqrt()
-        return root.mul_(x.mul(root).rsqrt_())  # x^-1/2 * (x^1/2)^-1/2
+        return root.mul_(root.sqrt())  # x^-1/2 * x^-1/4
     if beta == 1.0:
         return x.reciprocal()
     return x.pow(-beta)
@@ -278,8 +278,8 @@ def lrn_grad(input_grads, input_image, output_image, *, depth_radius=5, bias=1.0
 
 def lrn_backprop(g, x, y, norm, depth_radius, alpha, beta):
     """LRNGrad's output given the forward's norm."""
-    spread = _depth_window_sum(g * y / norm, int(depth_radius))
-    return _negative_power(norm, beta).mul_(g).sub_(spread.mul_(x).mul_(2 * alpha * beta))
+    spread = _depth_window_sum(torch.mul(g, y).div_(norm), int(depth_radius))
+    return _negative_power(norm, beta).mul_(g).addcmul_(spread, x, value=-2 * alpha * beta)
 
 
 # ---------------------------------------------------------------------------------------------
