@@ -10,7 +10,7 @@ from tensorflux.kernels.numpy.nn import (_first_max, _from_nhwc, _nhwc_shape, _p
                                          _to_nhwc, _upcast, bias_add, check_lrn_grad_inputs, conv2d,
                                          lrn_backprop, lrn_with_norm, max_pool, plane_index,
                                          window_tap)
-from tensorflux.kernels.numpy.nn_grad import _check_out_backprop, _input_grad, route_to_taps
+from tensorflux.kernels.numpy.nn_grad import _input_grad, max_pool_grad_window, route_to_taps
 from tensorflux.ops import fused  # noqa: F401  (registers the op types)
 
 
@@ -50,14 +50,11 @@ def max_pool_with_workspace(input, *, ksize, strides, padding, data_format="NHWC
 @kernel("_MaxPoolGradWithWorkspace")
 def max_pool_grad_with_workspace(orig_input, grad, workspace, *, ksize, strides, padding,
                                  data_format="NHWC"):
-    op = "MaxPoolGrad"
-    dtype = np.asarray(grad).dtype
     shape = _nhwc_shape(np.shape(orig_input), data_format)
-    g = _upcast(_to_nhwc(grad, data_format))
-    win = _pool_window(op, shape, ksize, strides, padding, data_format)
-    _check_out_backprop(op, g, shape[0], win, shape[3])
+    g, win = max_pool_grad_window(shape, grad, ksize, strides, padding, data_format)
     tap = window_tap(win, _to_nhwc(workspace, data_format), shape[2])
-    return _input_grad(route_to_taps(win, shape, g, tap), win, dtype, data_format)
+    return _input_grad(route_to_taps(win, shape, g, tap), win, np.asarray(grad).dtype,
+                       data_format)
 
 
 @kernel("_LRNWithWorkspace")

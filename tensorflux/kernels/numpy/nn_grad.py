@@ -149,14 +149,21 @@ def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
                   data_format="NHWC"):
     """Routes each window's gradient to its max in orig_input; a tie goes to the first element
     in window order (orig_output is not consulted: the maxima are recomputed, as TF does)."""
-    op = "MaxPoolGrad"
-    dtype = np.asarray(grad).dtype
     x = _to_nhwc(orig_input, data_format)
-    g = _upcast(_to_nhwc(grad, data_format))
-    win = _pool_window(op, x.shape, ksize, strides, padding, data_format)
-    _check_out_backprop(op, g, x.shape[0], win, x.shape[3])
+    g, win = max_pool_grad_window(x.shape, grad, ksize, strides, padding, data_format)
     _, arg = _first_max(x, win)
-    return _input_grad(route_to_taps(win, x.shape, g, arg), win, dtype, data_format)
+    return _input_grad(route_to_taps(win, x.shape, g, arg), win, np.asarray(grad).dtype,
+                       data_format)
+
+
+def max_pool_grad_window(shape, grad, ksize, strides, padding, data_format):
+    """(grad as NHWC in its compute dtype, MaxPoolGrad's window) for an input of NHWC `shape`,
+    once grad is checked against the window."""
+    op = "MaxPoolGrad"
+    g = _upcast(_to_nhwc(grad, data_format))
+    win = _pool_window(op, shape, ksize, strides, padding, data_format)
+    _check_out_backprop(op, g, shape[0], win, shape[3])
+    return g, win
 
 
 def route_to_taps(win, shape, g, arg):

@@ -18,7 +18,6 @@ from tensorflux.kernels.torch.nn import (convolution, from_nchw, lrn_backprop, l
 from tensorflux.ops import fused  # noqa: F401  (registers the op types)
 
 
-
 class PostOp(NamedTuple):
     """A fused op's activation, as oneDNN's primitives apply it while they write their output
     (`onednn`: the post-op's name and scalars; None where oneDNN has no such post-op) and as

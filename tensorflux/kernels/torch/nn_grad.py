@@ -111,14 +111,20 @@ def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, *
 # ---------------------------------------------------------------------------------------------
 # Pooling
 
-@torch_kernel("MaxPoolGrad", types=DENSE, fresh=True)
-def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
-                  data_format="NHWC"):
-    """Routes each window's gradient to its first maximum in orig_input."""
+def _max_pool_grad_window(orig_input, grad, ksize, strides, padding, data_format):
+    """MaxPoolGrad's window, kernel size and strides, once grad is checked against them."""
     op = "MaxPoolGrad"
     shape = nhwc_shape(orig_input, data_format)
     win, k, s = pool_geometry(op, shape, ksize, strides, padding, data_format)
     _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
+    return win, k, s
+
+
+@torch_kernel("MaxPoolGrad", types=DENSE, fresh=True)
+def max_pool_grad(orig_input, orig_output, grad, *, ksize, strides, padding,
+                  data_format="NHWC"):
+    """Routes each window's gradient to its first maximum in orig_input."""
+    win, k, s = _max_pool_grad_window(orig_input, grad, ksize, strides, padding, data_format)
     unpadded = nchw(orig_input, data_format)
     x, pad, ceil_mode = max_pool_input(unpadded, win)
     _, argmax = F.max_pool2d(x, k, s, pad, ceil_mode=ceil_mode, return_indices=True)
@@ -134,10 +140,7 @@ _WITH_ARGMAX = {device: types | {dtypes.int32, dtypes.int64} for device, types i
 def max_pool_grad_with_workspace(orig_input, grad, workspace, *, ksize, strides, padding,
                                  data_format="NHWC"):
     """MaxPoolGrad given each window's maximum as its forward found it (ops/fused.py)."""
-    op = "MaxPoolGrad"
-    shape = nhwc_shape(orig_input, data_format)
-    win, k, s = pool_geometry(op, shape, ksize, strides, padding, data_format)
-    _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
+    win, k, s = _max_pool_grad_window(orig_input, grad, ksize, strides, padding, data_format)
     x, g, index = (nchw(t, data_format) for t in (orig_input, grad, workspace))
     if not g.numel():
         return torch.zeros_like(orig_input)
