@@ -14,16 +14,24 @@ def _dims(shape):
     return [int(d) for d in np.reshape(shape, [-1])]
 
 
+def _draw_dtype(dtype):
+    """The dtype to draw in: NumPy's generators make float32 directly, at twice the speed of
+    float64 and with no cast; other float dtypes are drawn in float64 and cast."""
+    return np.float32 if dtype.as_numpy_dtype == np.float32 else np.float64
+
+
 @kernel("RandomStandardNormal", context=True)
 def random_standard_normal(ctx, shape, *, dtype, seed=0, seed2=0):
     gen = op_generator(ctx, seed, seed2)
-    return gen.standard_normal(_dims(shape)).astype(dtype.as_numpy_dtype)
+    drawn = gen.standard_normal(_dims(shape), dtype=_draw_dtype(dtype))
+    return drawn.astype(dtype.as_numpy_dtype, copy=False)
 
 
 @kernel("RandomUniform", context=True)
 def random_uniform(ctx, shape, *, dtype, seed=0, seed2=0):
     gen = op_generator(ctx, seed, seed2)
-    return gen.random(_dims(shape)).astype(dtype.as_numpy_dtype)
+    return gen.random(_dims(shape), dtype=_draw_dtype(dtype)).astype(dtype.as_numpy_dtype,
+                                                                     copy=False)
 
 
 @kernel("TruncatedNormal", context=True)
