@@ -502,6 +502,21 @@ def test_inplace_variant_writes_the_same_result_into_its_input(op_type):
         np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("reduce", [tf.reduce_sum, tf.reduce_mean, tf.reduce_max])
+def test_a_reduction_over_no_axes_forwards_its_input_which_stays_intact(reduce):
+    # The reduction hands its input on; the Mul after it must not then write into that
+    # buffer, which the Add still reads.
+    x = tf.placeholder(tf.float32, [2, 3])
+    hidden = tf.nn.relu(x)
+    doubled = reduce(hidden, axis=[]) * 2.0
+    shifted = hidden + 1.0
+    value = np.arange(-3.0, 3.0, dtype=np.float32).reshape(2, 3)
+    with tf.Session() as sess:
+        got_doubled, got_shifted = sess.run([doubled, shifted], {x: value})
+    np.testing.assert_array_equal(got_doubled, 2 * np.maximum(value, 0))
+    np.testing.assert_array_equal(got_shifted, np.maximum(value, 0) + 1)
+
+
 # ---------------------------------------------------------------- optimizer updates
 def _apply(name, var, slots, grad):
     def f(value):

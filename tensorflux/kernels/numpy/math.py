@@ -143,6 +143,8 @@ def _axes(axes):
 def _reduction(fn, integer_mean=False):
     def reduce(x, axes, *, keep_dims=False):
         axis = _axes(axes)
+        if not axis:  # reducing no axes forwards the input, as TF's kernels do
+            return np.asarray(x)
         if x.ndim:
             axis = tuple(a % x.ndim for a in axis)
         out = fn(x, axis=axis, keepdims=keep_dims)

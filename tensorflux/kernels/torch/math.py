@@ -163,13 +163,13 @@ def _dims(x, axes):
 
 
 def _reduction(name, reduce):
-    @torch_kernel(name, types=_BOOL if name in ("All", "Any") else REALS, host_inputs=(1,),
-                  fresh=True)
+    # Not `fresh`: reducing no axes forwards the input itself, as TF's kernels do. (The
+    # gradient of a broadcasting Add reduces its full-shape side over no axes; torch would
+    # reduce every axis for an empty list.)
+    @torch_kernel(name, types=_BOOL if name in ("All", "Any") else REALS, host_inputs=(1,))
     def kernel(x, axes, *, keep_dims=False):
         dims = _dims(x, axes)
-        if not dims:  # torch reduces every axis for an empty list; TF reduces none
-            return x.clone()
-        return reduce(x, dims, keep_dims)
+        return reduce(x, dims, keep_dims) if dims else x
     return kernel
 
 
