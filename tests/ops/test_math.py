@@ -1,6 +1,7 @@
 """The math family (ops/math.py): table-generated value and shape checks, plus TF1's rules for
 integer division, dtype promotion, reductions and construction-time errors, and the ops whose
 GraphDefs must import into real TF (div_no_nan, logical_xor)."""
+import inspect
 import json
 
 import numpy as np
@@ -275,7 +276,19 @@ def test_div_no_nan_gradient_is_zero_where_y_is_zero():
     np.testing.assert_array_equal(dy, [0.0, 0.0, 0.0, -0.125])
 
 
-_TF_RUNS_DIV_NO_NAN_AND_XOR = """
+def _div_no_nan_and_xor_graph(tf):
+    """Builds the graph both frameworks run: its source also goes into the TF script."""
+    x = tf.placeholder(tf.float32, [2, 7], name="x")
+    y = tf.placeholder(tf.float32, [7], name="y")
+    z = tf.div_no_nan(x, y, name="z")
+    dx, dy = tf.gradients(z, [x, y])
+    tf.identity(dx, name="dx")
+    tf.identity(dy, name="dy")
+    tf.logical_xor(tf.placeholder(tf.bool, [4], name="a"), tf.placeholder(tf.bool, [4], name="b"),
+                   name="xor")
+
+
+_TF_RUNS_DIV_NO_NAN_AND_XOR = inspect.getsource(_div_no_nan_and_xor_graph) + """
 directory = ARGS[0]
 feeds = json.load(open(os.path.join(directory, "feeds.json")))
 fetches = ["z:0", "dx:0", "dy:0", "xor:0"]
@@ -287,14 +300,7 @@ with tf.Graph().as_default():
     with tf.Session() as sess:
         out["ours"] = [v.tolist() for v in sess.run(fetches, feeds)]
 with tf.Graph().as_default() as graph:
-    x = tf.placeholder(tf.float32, [2, 7], name="x")
-    y = tf.placeholder(tf.float32, [7], name="y")
-    z = tf.div_no_nan(x, y, name="z")
-    dx, dy = tf.gradients(z, [x, y])
-    tf.identity(dx, name="dx")
-    tf.identity(dy, name="dy")
-    tf.logical_xor(tf.placeholder(tf.bool, [4], name="a"), tf.placeholder(tf.bool, [4], name="b"),
-                   name="xor")
+    _div_no_nan_and_xor_graph(tf)
     with tf.Session() as sess:
         out["theirs"] = [v.tolist() for v in sess.run(fetches, feeds)]
     with open(os.path.join(directory, "theirs.pb"), "wb") as f:
@@ -304,14 +310,7 @@ print(json.dumps(out))
 
 
 def test_div_no_nan_and_logical_xor_graphs_run_the_same_in_real_tensorflow(tmp_path):
-    x = tf.placeholder(tf.float32, [2, 7], name="x")
-    y = tf.placeholder(tf.float32, [7], name="y")
-    z = tf.div_no_nan(x, y, name="z")
-    dx, dy = tf.gradients(z, [x, y])
-    tf.identity(dx, name="dx")
-    tf.identity(dy, name="dy")
-    tf.logical_xor(tf.placeholder(tf.bool, [4], name="a"), tf.placeholder(tf.bool, [4], name="b"),
-                   name="xor")
+    _div_no_nan_and_xor_graph(tf)
     feeds = {"x:0": [[np.inf, np.nan, 1, 1, 0, -np.inf, -2], [1, 2, 3, 4, 5, 6, 7]],
              "y:0": [0, 0, 0, np.nan, np.inf, 2, 0],
              "a:0": [True, True, False, False], "b:0": [True, False, True, False]}
