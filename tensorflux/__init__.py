@@ -46,7 +46,7 @@ from tensorflux.platform import app, flags  # noqa: F401,E402
 from tensorflux.platform import tf_logging as logging  # noqa: F401,E402
 from tensorflux.platform.behavior import *  # noqa: F401,F403,E402
 from tensorflux.ops import array_grad, math_grad  # noqa: F401,E402
-from tensorflux import linalg  # noqa: F401,E402
+from tensorflux import dtypes, linalg, random  # noqa: F401,E402
 from tensorflux.ops.clip_ops import *  # noqa: F401,F403,E402
 from tensorflux.ops import nn_grad  # noqa: F401,E402
 from tensorflux.ops.data_flow import *  # noqa: F401,F403,E402
