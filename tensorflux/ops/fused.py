@@ -31,7 +31,6 @@ WORKSPACE_OPS = {
 }
 
 
-
 def _infer_max_pool_with_workspace(op):
     shape = _pool_output(op, op.inputs[0])
     return [(op.inputs[0].dtype.base_dtype, shape), (dtypes.int64, shape)]

@@ -42,6 +42,8 @@ def max_pool_with_workspace(input, *, ksize, strides, padding, data_format="NHWC
     x = _to_nhwc(input, data_format)
     win = _pool_window("MaxPool", x.shape, ksize, strides, padding, data_format)
     _, tap = _first_max(x, win)
+    # The values come from MaxPool's own kernel: its NaN and -inf rules (the least finite
+    # value for a window of only -inf or NaN) are not the gradient's choice of tap.
     output = max_pool(input, ksize=ksize, strides=strides, padding=padding,
                       data_format=data_format)
     return output, _from_nhwc(plane_index(win, tap, x.shape[2]), data_format)
