@@ -7,7 +7,7 @@ import tensorflux as tf
 from tensorflux.core.protobuf.rewriter_config_pb2 import RewriterConfig
 from tensorflux.ops.op_util import apply_op
 from tensorflux.runtime.passes import enabled_passes
-from session_configs import UNOPTIMIZED
+from session_configs import CPU_ONLY, UNOPTIMIZED
 
 OFF = RewriterConfig.OFF
 
@@ -166,6 +166,19 @@ def test_identities_and_noops_are_dropped_and_values_kept():
     assert _types(_executed([y, group], feed)) == ["Mul"]
     assert _types(_executed([y, group], feed, _config(dependency_optimization=OFF))) == \
         ["Identity", "Identity", "Mul", "NoOp", "StopGradient"]
+
+
+def test_what_a_dropped_noop_or_identity_waited_for_still_runs():
+    x = tf.placeholder(tf.float32, [2, 2])
+    product = tf.matmul(x, x)
+    feed = {x: np.ones((2, 2))}
+    assert _types(_executed(tf.group(product, tf.group(x + 1.0)), feed)) == ["Add", "MatMul"]
+    bad = tf.gather(x, [0, 5])  # stateless: only the dependency makes it run
+    with tf.control_dependencies([bad]):
+        out = tf.identity(x)
+    with tf.Session(config=CPU_ONLY) as sess, \
+            pytest.raises(tf.errors.InvalidArgumentError, match="is not in"):
+        sess.run(out, feed)
 
 
 def test_identity_inside_a_cond_is_kept():
