@@ -70,7 +70,8 @@ class Function:
             self.outputs = structure.flatten(self.result)
         candidates = [t for op in owned for t in op.inputs] + self.outputs
         self.captured = list(dict.fromkeys(
-            t for t in candidates if t.op not in inside and not t.dtype.is_ref_dtype))
+            t for t in candidates
+            if t.op not in inside and not t.dtype.is_ref_dtype and not _reads_variable(t)))
         self.targets = [op for op in owned if op.op_def.stateful and op.type != "Placeholder"]
         self.feeds = self.placeholders + self.captured
 
@@ -101,6 +102,14 @@ class Function:
         feeds = list(element) + [values[t] for t in self.captured]
         results = plan.run(feeds)
         return tuple(env.to_numpy(v) for v in results)
+
+
+def _reads_variable(tensor):
+    """Whether `tensor` is a variable's read (its Identity): the function's Plan runs the read
+    on every call instead of feeding a value taken at initialization. Sharing the storage made
+    a CPU variable's captured value live anyway; a GPU variable's value is copied across."""
+    op = tensor.op
+    return op.type == "Identity" and bool(op.inputs) and op.inputs[0].dtype.is_ref_dtype
 
 
 def _scope_name(kind, fn):

@@ -134,6 +134,11 @@ class Plan:
             self.steps.append(step)
         self.fetch_slots = [self._moved(slot, devices.HOST, t.op)
                             for slot, t in zip(fetch_slots, fetch_tensors)]
+        # Fetches copied from a device's memory at run time are fresh arrays the session need
+        # not copy again (a constant's copy, made once at plan time, is not).
+        self.fetch_copied = [moved != slot and moved not in self._constants and
+                             self._domains.get(slot, devices.HOST)[1] != "CPU"
+                             for slot, moved in zip(fetch_slots, self.fetch_slots)]
         keep = set(self.fetch_slots) | set(self.feed_slots)
         self._reuse_buffers(kernels, fresh, keep, region)
         self._guard_conditional_steps(region, self._slot_of)

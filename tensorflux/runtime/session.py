@@ -102,11 +102,12 @@ def _to_bytes(item):
     return item.encode() if isinstance(item, str) else item
 
 
-def _fetch_value(value):
-    """A fetched value as TF1 returns it: a fresh ndarray, or a NumPy scalar for rank 0."""
+def _fetch_value(value, copied=False):
+    """A fetched value as TF1 returns it: a fresh ndarray (`copied`: it already is one, made by
+    the copy from a GPU), or a NumPy scalar for rank 0."""
     value = devices.to_numpy(value)
     if isinstance(value, np.ndarray):
-        return value[()] if value.ndim == 0 else value.copy()
+        return value[()] if value.ndim == 0 else value if copied else value.copy()
     return value
 
 
@@ -218,12 +219,12 @@ class BaseSession:
             from tensorflux.runtime.tracing import fill_step_stats
             fill_step_stats(run_metadata, trace)
         by_tensor = {}
-        for tensor, value in zip(fetch_tensors, values):
+        for tensor, value, copied in zip(fetch_tensors, values, plan.fetch_copied):
             if value is DEAD:
                 raise errors.InvalidArgumentError(
                     None, tensor.op, f"Retval does not have value: {tensor.name} is on the "
                                      "untaken branch of a tf.cond")
-            by_tensor[tensor] = _fetch_value(value)
+            by_tensor[tensor] = _fetch_value(value, copied)
         return mapper.build([by_tensor.get(e) for e in mapper.elements])
 
     def _fetch_structure(self, fetches):

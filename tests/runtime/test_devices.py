@@ -436,6 +436,35 @@ def test_random_initializers_on_the_gpu_draw_as_on_the_cpu(simulated_gpu):
         np.testing.assert_array_equal(sess.run(r), on_gpu)
 
 
+@torch_only
+def test_fetches_from_the_gpu_are_fresh_c_ordered_arrays(simulated_gpu):
+    w = tf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="w")
+    wt = tf.transpose(w)  # a strided view on the device
+    c = tf.constant([1.0, 2.0]) * 1.0  # folded into a constant at plan time
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        first, t, const = sess.run([w, wt, c])
+        assert device_of(sess, wt.op) == GPU0
+        assert t.flags.c_contiguous and t.tolist() == [[0, 3], [1, 4], [2, 5]]
+        first[0, 0] = first[0, 0] * 0 - 1  # writing into fetched arrays changes nothing
+        const[0] = -1
+        again, const_again = sess.run([w, c])
+        assert again[0, 0] == 0 and const_again.tolist() == [1.0, 2.0]
+
+
+@torch_only
+def test_a_dataset_map_reads_a_gpu_variable_live(simulated_gpu):
+    v = tf.Variable(10, dtype=tf.int64)
+    nxt = tf.data.make_one_shot_iterator(tf.data.Dataset.range(3).map(lambda x: x + v)) \
+        .get_next()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        assert device_of(sess, v.op) == GPU0
+        assert sess.run(nxt) == 10
+        sess.run(tf.assign(v, 100))
+        assert sess.run(nxt) == 101
+
+
 # ---------------------------------------------------------------- a real GPU
 def _cuda():
     torch = pytest.importorskip("torch")

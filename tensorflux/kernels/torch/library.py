@@ -53,6 +53,13 @@ def on_onednn(*tensors):
 
 
 # ---- devices ----
+# TF 1.15 computes float32 convolutions in float32. cuDNN would otherwise round their inputs
+# to TF32 on Ampere and later GPUs (relative errors near 1e-3); torch's matrix products already
+# default to full float32. TF also times cuDNN's algorithms for each new shape and keeps the
+# fastest (its autotune), which is cuDNN's benchmark mode. Both flags are torch's, for the whole
+# process.
+torch.backends.cudnn.allow_tf32 = False
+torch.backends.cudnn.benchmark = True
 # GPU:N is cuda:N. Tests that have no GPU set this to "cpu" to run the GPU paths (placement,
 # copies, variables stored as tensors) on a simulated device backed by CPU memory.
 gpu_backend = "cuda"
@@ -128,7 +135,8 @@ def converter(src, dst):
     if dst[0] != "torch":
         if src[1] == "CPU":
             return torch.Tensor.numpy  # shares the tensor's memory
-        return lambda value: value.to("cpu", copy=True).numpy()
+        # Made contiguous on the device, where that is fast, so the host array is C-ordered.
+        return lambda value: value.contiguous().to("cpu", copy=True).numpy()
     device = torch_device(dst[1], dst[2])
     return lambda value: value.to(device, copy=True)
 

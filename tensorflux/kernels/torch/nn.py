@@ -217,7 +217,10 @@ def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
     win, k, s = pool_geometry("MaxPoolWithArgmax", tuple(input.shape), ksize, strides, padding,
                               "NHWC")
     n, h, w, c = input.shape
-    values, plane = max_pool_with_plane_index(nchw(input, "NHWC"), win, k, s)
+    x = nchw(input, "NHWC")
+    if x.is_cuda:  # torch's channels_last CUDA kernel puts a window of only -inf at index 0
+        x = x.contiguous()
+    values, plane = max_pool_with_plane_index(x, win, k, s)
     index = plane * c + torch.arange(c, device=plane.device).view(1, c, 1, 1)
     if include_batch_in_index:
         index += torch.arange(n, device=plane.device).view(n, 1, 1, 1) * (h * w * c)

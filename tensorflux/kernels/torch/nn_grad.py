@@ -162,6 +162,8 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
     _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
     g = nchw(grad, data_format)
     stand_in = empty_nchw(g, padded_shape(shape, win), data_format)
+    if g.is_cuda:  # torch's channels_last CUDA backward is wrong for padded windows
+        g, stand_in = g.contiguous(), stand_in.contiguous()
     if symmetric(win):
         dx = _avg_pool_backward(g, stand_in, k, s, torch_padding(win), False, False, None)
     else:  # the backward of a plain window sum, of the gradient shared out by window size
