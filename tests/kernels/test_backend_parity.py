@@ -5,7 +5,8 @@ The cases are the op tables' (tests/ops/op_table.py, nn_table.py: one record per
 the records below, which add sizes and layouts the speed work cares about (LeNet's shapes, odd
 sizes with strides 2 so SAME pads unevenly, NCHW) and the optimizer updates. Each case builds
 one graph and runs it in a session restricted to NumPy kernels and in one preferring torch,
-checking that the torch session did run the op on torch (or that torch declined it).
+checking that the torch session did run the op on torch (or that torch declined it). Both run
+on the CPU; where torch sees a CUDA GPU, the table runs once more with torch on it.
 """
 import itertools
 import os
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ops"))
 import nn_table  # noqa: E402  (adds the nn records to op_table.RECORDS)
 from op_table import (FLOAT, REAL, RECORDS, Record, arg, build, case, make_inputs,  # noqa: E402
                       raw)
-from session_configs import UNOPTIMIZED  # noqa: E402
+from session_configs import UNOPTIMIZED, UNOPTIMIZED_CPU  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -348,16 +349,17 @@ def _inputs(rec, c, dtype):
     return make_inputs(rec, c, dtype)
 
 
-def _run(rec, c, values, libraries):
-    with tf.Graph().as_default() as graph:
+def _run(rec, c, values, libraries, config=UNOPTIMIZED_CPU):
+    """The fetched values and {op type: the step that ran it}."""
+    with tf.Graph().as_default():
         feeds, outs = build(rec, c, values)
         with _Libraries(libraries):
-            sess = tf.Session(config=UNOPTIMIZED)
+            sess = tf.Session(config=config)
         with sess:
             got = sess.run(outs, dict(zip(feeds, values)))
-            libs = {s.op.type: s.library for plan in sess._plans.values() for s in plan.steps
-                    if not s.copy}
-    return got, libs, graph
+            steps = {s.op.type: s for plan in sess._plans.values() for s in plan.steps
+                     if not s.copy}
+    return got, steps
 
 
 def _torch_takes(rec, c, values):
@@ -399,14 +401,41 @@ ITEMS = _items()
 def test_torch_matches_numpy(rec, case_index, dtype):
     c = rec.cases[case_index]
     values = _inputs(rec, c, dtype)
-    expected, numpy_libs, _ = _run(rec, c, values, ["numpy"])
-    got, torch_libs, _ = _run(rec, c, values, ["torch", "numpy"])
-    assert set(numpy_libs.values()) <= {"numpy"}
+    expected, numpy_steps = _run(rec, c, values, ["numpy"])
+    got, torch_steps = _run(rec, c, values, ["torch", "numpy"])
+    assert {s.library for s in numpy_steps.values()} <= {"numpy"}
     if _torch_takes(rec, c, values):
-        assert torch_libs.get(rec.op_type) == "torch", torch_libs
+        step = torch_steps.get(rec.op_type)
+        assert step is not None and step.library == "torch", torch_steps
+    _compare_as_table(got, expected, rec, dtype)
+
+
+def _compare_as_table(got, expected, rec, dtype):
     tight = dtype == "float64"
     _compare(got, expected, rtol=max(rec.rtol, 1e-7 if tight else 2e-5),
              atol=1e-9 if tight else 1e-5)
+
+
+GPU_ITEMS = ITEMS if torch.cuda.is_available() else []
+GPU0 = "/job:localhost/replica:0/task:0/device:GPU:0"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("rec,case_index,dtype", GPU_ITEMS,
+                         ids=[f"{r.op_type}-{r.family}-{i}-{d}" for r, i, d in GPU_ITEMS])
+def test_torch_on_the_gpu_matches_numpy(rec, case_index, dtype):
+    """The same table with the GPU visible: ops with a GPU kernel run on CUDA by default, and
+    int32 and bool ops mostly stay on the host, as in TF1, so only a float op is required to
+    have run on the GPU."""
+    c = rec.cases[case_index]
+    values = _inputs(rec, c, dtype)
+    expected, _ = _run(rec, c, values, ["numpy"])
+    got, steps = _run(rec, c, values, ["torch", "numpy"], config=UNOPTIMIZED)
+    if dtype.startswith("float") and registry.find_kernel(rec.op_type, "GPU", "torch") and \
+            _torch_takes(rec, c, values):
+        step = steps.get(rec.op_type)
+        assert step is not None and (step.library, step.device) == ("torch", GPU0), steps
+    _compare_as_table(got, expected, rec, dtype)
 
 
 def test_every_torch_kernel_has_a_parity_case():
@@ -459,7 +488,7 @@ def test_torch_refuses_what_numpy_refuses_with_the_same_message(op_type, build_f
             feeds = [tf.placeholder(v.dtype) for v in values]
             out = build_fn(*feeds)
             with _Libraries(names):
-                sess = tf.Session(config=UNOPTIMIZED)
+                sess = tf.Session(config=UNOPTIMIZED_CPU)
             with sess:
                 with pytest.raises(tf.errors.InvalidArgumentError) as raised:
                     sess.run(out, dict(zip(feeds, values)))
@@ -563,7 +592,7 @@ def _run_updates(name, dtype, libraries):
         grad = tf.placeholder(dtype, (5, 3))
         update = _apply(name, var, slots, grad)
         with _Libraries(libraries):
-            sess = tf.Session(config=UNOPTIMIZED)
+            sess = tf.Session(config=UNOPTIMIZED_CPU)
         with sess:
             sess.run(tf.global_variables_initializer())
             for g in grads:
@@ -588,7 +617,7 @@ def test_optimizer_update_writes_the_variables_numpy_storage_in_place():
         update = training_ops.apply_gradient_descent(var, tf.constant(0.5),
                                                      tf.constant(np.ones((4, 2), np.float32)))
         with _Libraries(["torch", "numpy"]):
-            sess = tf.Session(config=UNOPTIMIZED)
+            sess = tf.Session(config=UNOPTIMIZED_CPU)
         with sess:
             sess.run(var.initializer)
             storage = next(iter(sess._resources.variables.values()))

@@ -20,6 +20,7 @@ from tensorflux.examples import cifar10_input  # noqa: E402
 from tensorflux.kernels.torch import host, library  # noqa: E402
 from tensorflux.kernels.torch import math as torch_math  # noqa: E402
 from tensorflux.runtime import devices  # noqa: E402
+from session_configs import CPU_ONLY  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
@@ -68,7 +69,7 @@ def test_graph_arithmetic_runs_on_torch(name, build, tmp_path):
     saved = devices.kernel_libraries()
     devices.set_kernel_libraries(["torch", "numpy"])
     try:
-        sess = tf.Session(graph=graph)
+        sess = tf.Session(graph=graph, config=CPU_ONLY)  # a GPU keeps int32 on the host
     finally:
         devices.set_kernel_libraries(saved)
     with sess:

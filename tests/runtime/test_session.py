@@ -222,7 +222,8 @@ def test_device_placement_errors_and_soft_placement():
 
 def test_log_device_placement(capsys):
     a = tf.constant(1, name="one") + 1
-    with tf.Session(config=tf.ConfigProto(log_device_placement=True)) as sess:
+    with tf.Session(config=tf.ConfigProto(log_device_placement=True,
+                                          device_count={"GPU": 0})) as sess:
         sess.run(a)
     err = capsys.readouterr().err
     assert "one: (Const): /job:localhost/replica:0/task:0/device:CPU:0" in err

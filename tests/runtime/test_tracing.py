@@ -9,7 +9,7 @@ import pytest
 import tensorflux as tf
 from tensorflux.client import timeline
 from realtf import run_tf
-from session_configs import UNOPTIMIZED
+from session_configs import UNOPTIMIZED_CPU
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "framework", "fixtures", "tf1_model")
@@ -22,7 +22,7 @@ def _traced_run():
     y = tf.nn.relu(tf.matmul(x, w, name="mm"), name="y")
     top, index = tf.nn.top_k(y, 1)
     metadata = tf.RunMetadata()
-    with tf.Session(config=UNOPTIMIZED) as sess:  # w/read stays an op
+    with tf.Session(config=UNOPTIMIZED_CPU) as sess:  # w/read stays an op
         sess.run(tf.global_variables_initializer())
         sess.run([y, index], {x: np.ones((4, 3))},
                  options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),

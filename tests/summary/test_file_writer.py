@@ -10,6 +10,7 @@ import pytest
 
 import tensorflux as tf
 from realtf import run_tf
+from session_configs import CPU_ONLY
 
 
 def _events(logdir):
@@ -109,7 +110,7 @@ def test_tensorboard_reads_everything(tmp_path, no_thread_leak):
     event_accumulator = pytest.importorskip(
         "tensorboard.backend.event_processing.event_accumulator")
     x, train, merged = _model()
-    with tf.Session() as sess:
+    with tf.Session(config=CPU_ONLY) as sess:  # one device in the step stats
         sess.run(tf.global_variables_initializer())
         writer = tf.summary.FileWriter(str(tmp_path), sess.graph)
         for step in range(3):
@@ -166,7 +167,7 @@ print(json.dumps(out))
 
 def test_real_tensorflow_reads_our_event_file(tmp_path, no_thread_leak):
     x, train, merged = _model()
-    with tf.Session() as sess:
+    with tf.Session(config=CPU_ONLY) as sess:  # one device in the step stats
         sess.run(tf.global_variables_initializer())
         writer = tf.summary.FileWriter(str(tmp_path), sess.graph)
         metadata = tf.RunMetadata()
