@@ -1,6 +1,6 @@
 """Benchmarks: the same TF1-API workloads under tensorflux, TF1 and PyTorch eager, side by side.
 
-    python bench/run.py [--quick] [--only NAME...] [--repeats N] [--json out.json]
+    python bench/run.py [--quick] [--device gpu] [--only NAME...] [--repeats N] [--json out.json]
 
 Backends, each in its own process (bench/worker.py); every workload runs on each in turn:
   tfx-numpy    tensorflux with its NumPy kernels (TENSORFLUX_KERNELS=numpy)
@@ -11,8 +11,12 @@ Backends, each in its own process (bench/worker.py); every workload runs on each
 All get the same thread count (--threads, default all cores): OMP/OpenBLAS/MKL variables,
 the sessions' intra- and inter-op pools, torch.set_num_threads.
 
-Prints warmup-excluded medians with their interquartile range, and the ratio to TF1 (TF1's
-median / the backend's: above 1 is faster than TF1). See docs/benchmarks.md.
+With --device gpu, tensorflux places the graphs on CUDA (its default placement, as TF1's) and
+PyTorch eager creates its models and data there; the reference is then torch-eager, since the
+TF1 of today's TensorFlow has no GPU build for this Python.
+
+Prints warmup-excluded medians with their interquartile range, and the ratio to the reference
+(TF1 on the CPU: its median / the backend's, above 1 is faster). See docs/benchmarks.md.
 """
 import argparse
 import importlib.util
@@ -36,7 +40,7 @@ import workloads  # noqa: E402  (needs BENCH_DIR on the path)
 from worker import PREFIX  # noqa: E402
 
 DEFAULT_TF_PYTHON = "/tmp/tfvenv/bin/python"
-REFERENCE = "tf1"
+REFERENCE = {"cpu": "tf1", "gpu": "torch-eager"}
 
 # name, description, framework the worker runs, TENSORFLUX_KERNELS (None: leave it unset)
 BACKENDS = (
@@ -48,7 +52,8 @@ BACKENDS = (
      "tensorflux-unoptimized", None),
 )
 BACKEND_NAMES = [b[0] for b in BACKENDS]
-DEFAULT_BACKENDS = BACKEND_NAMES[:4]  # the pass-less one only when asked for
+DEFAULT_BACKENDS = {"cpu": BACKEND_NAMES[:4],  # the pass-less one only when asked for
+                    "gpu": ["tfx-torch", "torch-eager"]}
 
 # Run lengths: --quick is meant to take a couple of minutes on a 2-core machine, the full run
 # under half an hour. budget is the seconds of timed runs per workload and backend after which
@@ -86,7 +91,20 @@ def load_average():
     return [float(p) for p in parts[:3]] if parts else list(os.getloadavg())
 
 
-def machine_description():
+def gpu_name():
+    """The first CUDA device's name, from torch in a child process (this one stays free of
+    CUDA, which the workers initialize themselves); None without one."""
+    probe = ("import torch; print(torch.cuda.get_device_name(0) "
+             "if torch.cuda.is_available() else '')")
+    try:
+        name = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                              timeout=120).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return name or None
+
+
+def machine_description(device):
     mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
                    if line.startswith("MemTotal")), 0)
     return {
@@ -97,6 +115,7 @@ def machine_description():
         "os": platform.platform(),
         "python": platform.python_version(),
         "load_average_start": load_average(),
+        "gpu": gpu_name() if device == "gpu" else None,
     }
 
 
@@ -122,7 +141,7 @@ class BackendWorker:
 
     def __init__(self, python, framework, kernels, settings):
         self.command = [python, os.path.join(BENCH_DIR, "worker.py"), "--framework", framework,
-                        "--threads", str(settings["threads"]),
+                        "--threads", str(settings["threads"]), "--device", settings["device"],
                         "--warmup", str(settings["warmup"]), "--budget", str(settings["budget"])]
         self.env = worker_env(kernels, settings["threads"])
         self.timeout = settings["timeout"]
@@ -278,7 +297,7 @@ def format_cell(entry, unit):
         return "FAILED"
     factor = scale(unit)
     text = f"{number(entry['median_s'] * factor)} ±{number(entry['iqr_s'] * factor)}"
-    ratio = entry.get("ratio_to_tf1")
+    ratio = entry.get("ratio")
     return text + (f" ({ratio:.2f}x)" if ratio is not None else "")
 
 
@@ -297,7 +316,8 @@ def table(report, backends):
 
 def describe(report):
     m, s = report["machine"], report["settings"]
-    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}",
+    gpu = f", {m['gpu']}" if m.get("gpu") else ""
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB{gpu}, {m['os']}",
              f"load average (1/5/15 min): start {m['load_average_start']}, "
              f"end {m['load_average_end']}",
              f"threads: {s['threads']} per backend (intra-op and inter-op pools, "
@@ -357,10 +377,11 @@ def parse_args(argv):
                         help="few repeats, short budgets, no VGG16 (a couple of minutes)")
     parser.add_argument("--only", nargs="+", metavar="NAME", choices=list(workloads.BY_NAME),
                         help="run only these workloads: " + ", ".join(workloads.BY_NAME))
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                        help="where tensorflux and PyTorch eager run (default %(default)s)")
     parser.add_argument("--backends", nargs="+", metavar="NAME", choices=BACKEND_NAMES,
-                        default=DEFAULT_BACKENDS,
-                        help="backends to run (default: the first four): " +
-                        ", ".join(BACKEND_NAMES))
+                        help="backends to run (default: the first four on the CPU, tfx-torch "
+                        "and torch-eager on the GPU): " + ", ".join(BACKEND_NAMES))
     parser.add_argument("--repeats", type=int, help="timed samples per workload and backend")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for every backend (default: all cores)")
@@ -375,7 +396,9 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     mode = "quick" if args.quick else "full"
-    settings = dict(MODES[mode], mode=mode, threads=args.threads)
+    settings = dict(MODES[mode], mode=mode, threads=args.threads, device=args.device,
+                    reference=REFERENCE[args.device])
+    backends = args.backends or DEFAULT_BACKENDS[args.device]
     if args.repeats:
         settings["repeats"] = args.repeats
     if args.timeout:
@@ -386,12 +409,12 @@ def main(argv=None):
         names = [w.name for w in workloads.WORKLOADS if not (args.quick and w.skip_quick)]
 
     started = time.time()
-    report = {"machine": machine_description(), "settings": settings, "backends": {},
+    report = {"machine": machine_description(args.device), "settings": settings, "backends": {},
               "results": {name: {} for name in names}}
     torch_installed = importlib.util.find_spec("torch") is not None
     workers = {}
     for backend, description, framework, kernels in BACKENDS:
-        if backend not in args.backends:
+        if backend not in backends:
             continue
         info = report["backends"][backend] = {"description": description}
         python = args.tf_python if framework == "tf1" else sys.executable
@@ -427,17 +450,18 @@ def main(argv=None):
             print(f"[{backend}] skipped: {info['skipped']}", file=sys.stderr)
 
     for per_backend in report["results"].values():
-        reference = per_backend.get(REFERENCE)
+        reference = per_backend.get(settings["reference"])
         for entry in per_backend.values():
             if reference and "median_s" in reference and "median_s" in entry:
-                entry["ratio_to_tf1"] = reference["median_s"] / entry["median_s"]
+                entry["ratio"] = reference["median_s"] / entry["median_s"]
     report["machine"]["load_average_end"] = load_average()
     report["wall_s"] = time.time() - started
 
-    shown = [b for b in args.backends if not report["backends"][b].get("skipped")]
+    shown = [b for b in backends if not report["backends"][b].get("skipped")]
     print(describe(report))
     print()
-    print("median ±IQR per run, ratio to TF1 in parentheses (TF1 time / this time: >1 is faster)")
+    print(f"median ±IQR per run, ratio to {settings['reference']} in parentheses "
+          f"({settings['reference']} time / this time: >1 is faster)")
     print(table(report, shown))
     problems = failures(report)
     if problems:

@@ -4,7 +4,10 @@ Each builder takes the `torch` module and the workload's keyword arguments and r
 function doing one step. They use torch's native NCHW layout and its own modules, as a torch
 user would write them; padding matches TF's SAME/VALID outputs (TF puts the odd padding row on
 the bottom/right, hence the explicit F.pad before AlexNet's first convolution). The data is the
-same NumPy data the graph workloads feed.
+same NumPy data the graph workloads feed. Under `run.py --device gpu` torch's default device is
+CUDA, so models and data are made there; what a graph workload fetches, which `sess.run`
+returns as NumPy arrays on the host, is brought to the host here too (`.cpu()`, free on the
+CPU).
 """
 import workloads
 
@@ -19,12 +22,12 @@ def _lrn(torch, x):
 
 def scalar_add(torch):
     def step():
-        return (torch.as_tensor(1.0) + torch.as_tensor(2.0)).numpy()
+        return (torch.as_tensor(1.0) + torch.as_tensor(2.0)).cpu().numpy()
     return step
 
 
 def elementwise_chain(torch, size, length):
-    x = torch.from_numpy(workloads.make_chain_input(size))
+    x = torch.as_tensor(workloads.make_chain_input(size))
     ops = {"mul": lambda y: y * 1.0001, "add": lambda y: y + 0.001, "tanh": torch.tanh,
            "sub": lambda y: y - 0.002, "abs": torch.abs}
     chain = [ops[workloads.CHAIN_CYCLE[i % len(workloads.CHAIN_CYCLE)]] for i in range(length)]
@@ -33,7 +36,7 @@ def elementwise_chain(torch, size, length):
         y = x
         for op in chain:
             y = op(y)
-        return y.numpy()
+        return y.cpu().numpy()
     return step
 
 
@@ -63,7 +66,7 @@ def _lenet_module(torch):
 def lenet_train(torch, batch):
     model = _lenet_module(torch).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    images, labels = (torch.from_numpy(a) for a in workloads.make_mnist_batch(batch))
+    images, labels = (torch.as_tensor(a) for a in workloads.make_mnist_batch(batch))
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -75,11 +78,11 @@ def lenet_train(torch, batch):
 
 def lenet_forward(torch, batch):
     model = _lenet_module(torch).eval()
-    images = torch.from_numpy(workloads.make_mnist_batch(batch)[0])
+    images = torch.as_tensor(workloads.make_mnist_batch(batch)[0])
 
     def step():
         with torch.no_grad():
-            return torch.softmax(model(images), dim=1).numpy()
+            return torch.softmax(model(images), dim=1).cpu().numpy()
     return step
 
 
@@ -109,7 +112,7 @@ def alexnet_forward(torch, batch):
 
     def step():
         with torch.no_grad():
-            return forward().numpy()
+            return forward().cpu().numpy()
     return step
 
 
@@ -118,7 +121,8 @@ def alexnet_forward_backward(torch, batch):
 
     def step():
         pool5 = forward()
-        return torch.autograd.grad(0.5 * pool5.pow(2).sum(), params)  # tf.nn.l2_loss
+        grads = torch.autograd.grad(0.5 * pool5.pow(2).sum(), params)  # tf.nn.l2_loss
+        return [g.cpu() for g in grads]
     return step
 
 
@@ -137,7 +141,7 @@ def vgg16_forward_backward(torch, batch):
     images = torch.randn(batch, 3, workloads.IMAGE_SIZE, workloads.IMAGE_SIZE) * 0.1
 
     def step():
-        return torch.autograd.grad(0.5 * model(images).pow(2).sum(), params)
+        return [g.cpu() for g in torch.autograd.grad(0.5 * model(images).pow(2).sum(), params)]
     return step
 
 
@@ -148,8 +152,8 @@ def cifar_train(torch, batch):
     params = [p for m in (conv1, conv2, fc3, fc4, fc5) for p in m.parameters()]
     optimizer = torch.optim.SGD(params, lr=0.1)
     images, labels = workloads.make_cifar_batch(batch)
-    images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-    labels = torch.from_numpy(labels).long()
+    images = torch.as_tensor(images).permute(0, 3, 1, 2).contiguous()
+    labels = torch.as_tensor(labels).long()
 
     def pool(x):  # TF's 3x3/2 SAME pooling: the last window hangs over the bottom/right edge
         return F.max_pool2d(x, 3, 2, ceil_mode=True)

@@ -50,19 +50,33 @@ def warm_up(run, warmup, budget):
     return {"first_run_s": first, "warmup_runs": warm}
 
 
-def sample(run, inner):
+def sample(run, inner, finish):
+    """Seconds per run; `finish` waits for work still queued on a GPU, whose kernels run
+    asynchronously: a step that fetches no value returns once its kernels are launched."""
     began = time.perf_counter()
     for _ in range(inner):
         run()
+    finish()
     return (time.perf_counter() - began) / inner
+
+
+def gpu_finisher(device):
+    """What `sample` calls after the runs: a CUDA synchronize on the GPU, nothing on the CPU."""
+    if device != "gpu":
+        return lambda: None
+    import torch
+    if not torch.cuda.is_available():
+        raise RuntimeError("--device gpu: torch sees no CUDA GPU")
+    return torch.cuda.synchronize
 
 
 # ---- frameworks ----
 class GraphFramework:
     """tensorflux or TF1 compat.v1: the TF1-API builders run in a graph and a session."""
 
-    def __init__(self, name, threads):
+    def __init__(self, name, threads, device):
         self.threads = threads
+        self.device = device
         if name == "tf1":
             import tensorflow.compat.v1 as tf
             tf.disable_v2_behavior()
@@ -99,8 +113,12 @@ class GraphFramework:
         with graph.as_default():
             step = workload.builder(tf, **workload.kwargs)
             init = tf.group(tf.global_variables_initializer(), tf.local_variables_initializer())
+        # Ops go to the GPU by default where one is visible and has their kernel, as in TF1;
+        # on the CPU the GPU is hidden.
         config = tf.ConfigProto(intra_op_parallelism_threads=self.threads,
-                                inter_op_parallelism_threads=self.threads)
+                                inter_op_parallelism_threads=self.threads,
+                                device_count={"GPU": 1 if self.device == "gpu" else 0},
+                                allow_soft_placement=True)
         if self.name == "tensorflux-unoptimized":  # every graph pass off, as TF1 turns its off
             config.graph_options.rewrite_options.disable_meta_optimizer = True
             config.graph_options.optimizer_options.opt_level = tf.OptimizerOptions.L0
@@ -122,12 +140,16 @@ class GraphFramework:
 
 
 class TorchEager:
-    """PyTorch eager: the equivalent programs of torch_models.py."""
+    """PyTorch eager: the equivalent programs of torch_models.py. On the GPU, CUDA is torch's
+    default device, so the models' parameters and their data are created there."""
 
-    def __init__(self, name, threads):
+    def __init__(self, name, threads, device):
         import torch
         torch.set_num_threads(threads)
         torch.manual_seed(0)
+        if device == "gpu":
+            torch.set_default_device("cuda")
+            torch.backends.cudnn.allow_tf32 = False  # float32 convolutions, as tensorflux's
         self.torch = torch
 
     def versions(self):
@@ -157,11 +179,13 @@ def main():
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--warmup", type=int, required=True)
     parser.add_argument("--budget", type=float, required=True)
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     args = parser.parse_args()
 
     try:
         kind = TorchEager if args.framework == "torch" else GraphFramework
-        framework = kind(args.framework, args.threads)
+        framework = kind(args.framework, args.threads, args.device)
+        finish = gpu_finisher(args.device)
     except Exception as exc:  # noqa: BLE001 -- reported to run.py, which skips the backend
         emit(event="unavailable", reason=f"{type(exc).__name__}: {exc}")
         return
@@ -177,7 +201,7 @@ def main():
                 emit(event="prepared", session=framework.session_info(),
                      **warm_up(run, args.warmup, args.budget))
             elif command == "sample":
-                emit(event="sample", seconds=sample(run, workload.inner))
+                emit(event="sample", seconds=sample(run, workload.inner, finish))
             elif command == "close":
                 if close is not None:
                     close()
