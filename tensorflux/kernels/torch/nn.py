@@ -35,11 +35,26 @@ def nhwc_shape(x, data_format):
     return (n, b, c, a) if data_format == "NCHW" else (n, a, b, c)
 
 
+def nchw_memory(like):
+    """Whether tensors like `like` go to cuDNN NCHW-contiguous: float32 and float64 on a GPU.
+    cuDNN has few NHWC kernels for them and would transpose around its NCHW ones itself (TF's
+    layout optimizer turns a GPU graph to NCHW for the same reason). Once a convolution's
+    output is NCHW in memory, the ops after it keep that layout, so the next convolution
+    transposes nothing. Half precision keeps NHWC, which its tensor-core kernels prefer."""
+    return like.is_cuda and like.dtype != torch.float16
+
+
+def device_layout(x):
+    """`x` (an NCHW view) laid out as cuDNN computes it fastest (nchw_memory)."""
+    return x.contiguous() if nchw_memory(x) else x
+
+
 def empty_nchw(like, shape, data_format):
-    """An uninitialised NCHW tensor of NHWC `shape`, laid out as `data_format` (convolution
-    backprops need a tensor of the forward's input or filter shape; its values are unused)."""
+    """An uninitialised NCHW tensor of NHWC `shape`, laid out as `data_format` or as the device
+    prefers (convolution backprops need a tensor of the forward's input or filter shape; its
+    values are unused)."""
     n, h, w, c = shape
-    if data_format == "NHWC":
+    if data_format == "NHWC" and not nchw_memory(like):
         return like.new_empty((n, h, w, c)).permute(0, 3, 1, 2)
     return like.new_empty((n, c, h, w))
 
@@ -92,7 +107,7 @@ def convolution(op, input, filter, strides, padding, data_format, dilations, exp
     kernels/torch/fused.py) when given (_FusedConv2D): in one oneDNN primitive on the CPU."""
     win = _conv_window(op, nhwc_shape(input, data_format), tuple(filter.shape), strides,
                        dilations, padding, explicit_paddings, data_format, depthwise)
-    x = pad_nchw(nchw(input, data_format), win)
+    x = device_layout(pad_nchw(nchw(input, data_format), win))
     groups = filter.shape[2] if depthwise else 1
     weight = conv_weight(filter, depthwise)
     if post_op is not None and post_op.onednn and ONEDNN_CONVOLUTION is not None and \

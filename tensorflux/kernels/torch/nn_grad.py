@@ -16,10 +16,10 @@ from tensorflux.kernels.numpy.nn import _conv_window
 from tensorflux.kernels.numpy.nn_grad import (_check_out_backprop, _input_sizes, _sizes,
                                               argmax_bound, check_argmax_range)
 from tensorflux.kernels.torch.library import DENSE, torch_kernel
-from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, empty_nchw, from_nchw,
-                                         max_pool_input, nchw, nhwc_shape, pad_nchw,
-                                         padded_shape, pads_itself, pool_geometry, symmetric,
-                                         torch_padding, window_counts)
+from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, device_layout, empty_nchw,
+                                         from_nchw, max_pool_input, nchw, nchw_memory,
+                                         nhwc_shape, pad_nchw, padded_shape, pads_itself,
+                                         pool_geometry, symmetric, torch_padding, window_counts)
 
 _convolution_backward = torch.ops.aten.convolution_backward
 _max_pool_backward = torch.ops.aten.max_pool2d_with_indices_backward
@@ -35,7 +35,7 @@ def _filter_placeholder(like, shape, depthwise, data_format):
     kh, kw, c, o = shape
     if depthwise:
         c, o = 1, c * o
-    if data_format == "NHWC":
+    if data_format == "NHWC" and not nchw_memory(like):
         return like.new_empty((o, kh, kw, c)).permute(0, 3, 1, 2)
     return like.new_empty((o, c, kh, kw))
 
@@ -50,7 +50,7 @@ def _backprop_input(op, input_sizes, filter, out_backprop, strides, padding, dat
                        explicit_paddings, data_format, depthwise)
     depth = filter.shape[2] * filter.shape[3] if depthwise else filter.shape[3]
     _check_out_backprop(op, _nhwc_view(out_backprop, data_format), x_shape[0], win, depth)
-    dy = nchw(out_backprop, data_format)
+    dy = device_layout(nchw(out_backprop, data_format))
     stand_in = empty_nchw(dy, padded_shape(x_shape, win), data_format)
     groups = filter.shape[2] if depthwise else 1
     dx = _convolution_backward(dy, stand_in, conv_weight(filter, depthwise), None,
@@ -66,8 +66,8 @@ def _backprop_filter(op, input, filter_sizes, out_backprop, strides, padding, da
                        padding, explicit_paddings, data_format, depthwise)
     depth = f_shape[2] * f_shape[3] if depthwise else f_shape[3]
     _check_out_backprop(op, _nhwc_view(out_backprop, data_format), input.shape[0], win, depth)
-    x = pad_nchw(nchw(input, data_format), win)
-    dy = nchw(out_backprop, data_format)
+    x = device_layout(pad_nchw(nchw(input, data_format), win))
+    dy = device_layout(nchw(out_backprop, data_format))
     groups = f_shape[2] if depthwise else 1
     dw = _convolution_backward(dy, x, _filter_placeholder(x, f_shape, depthwise, data_format),
                                None, (win.sh, win.sw), torch_padding(win), (win.dh, win.dw),
