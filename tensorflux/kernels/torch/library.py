@@ -54,7 +54,7 @@ def on_onednn(*tensors):
 
 # ---- devices ----
 # TF 1.15 computes float32 convolutions in float32. cuDNN would otherwise round their inputs
-# to TF32 on Ampere and later GPUs (relative errors near 1e-3); torch's matrix products already
+# to TF32 on Ampere and later GPUs (relative errors of 1e-4 to 1e-3); torch's matrix products already
 # default to full float32. TF also times cuDNN's algorithms for each new shape and keeps the
 # fastest (its autotune), which is cuDNN's benchmark mode. Both flags are torch's, for the whole
 # process.

@@ -12,7 +12,7 @@ _IDENTITIES = frozenset({"Identity", "StopGradient", "Snapshot", "PreventGradien
 def remove_identities_and_noops(rewrite):
     kept = []
     for op in rewrite.ops:
-        if op in rewrite.region or op.type not in _IDENTITIES and op.type != "NoOp":
+        if op in rewrite.region or (op.type not in _IDENTITIES and op.type != "NoOp"):
             kept.append(op)
             continue
         if op.type in _IDENTITIES:
