@@ -49,6 +49,13 @@ def device_layout(x):
     return x.contiguous() if nchw_memory(x) else x
 
 
+def contiguous_on_cuda(x):
+    """`x` (an NCHW view) NCHW-contiguous on a GPU, in every dtype: two of torch's channels_last
+    CUDA kernels are wrong (AvgPool's backward for padded windows; max pooling's index of a
+    window of only -inf, which it puts at 0)."""
+    return x.contiguous() if x.is_cuda else x
+
+
 def empty_nchw(like, shape, data_format):
     """An uninitialised NCHW tensor of NHWC `shape`, laid out as `data_format` or as the device
     prefers (convolution backprops need a tensor of the forward's input or filter shape; its
@@ -232,9 +239,7 @@ def max_pool_with_argmax(input, *, ksize, strides, padding, Targmax="int64",
     win, k, s = pool_geometry("MaxPoolWithArgmax", tuple(input.shape), ksize, strides, padding,
                               "NHWC")
     n, h, w, c = input.shape
-    x = nchw(input, "NHWC")
-    if x.is_cuda:  # torch's channels_last CUDA kernel puts a window of only -inf at index 0
-        x = x.contiguous()
+    x = contiguous_on_cuda(nchw(input, "NHWC"))
     values, plane = max_pool_with_plane_index(x, win, k, s)
     index = plane * c + torch.arange(c, device=plane.device).view(1, c, 1, 1)
     if include_batch_in_index:

@@ -16,10 +16,11 @@ from tensorflux.kernels.numpy.nn import _conv_window
 from tensorflux.kernels.numpy.nn_grad import (_check_out_backprop, _input_sizes, _sizes,
                                               argmax_bound, check_argmax_range)
 from tensorflux.kernels.torch.library import DENSE, torch_kernel
-from tensorflux.kernels.torch.nn import (conv_weight, crop_nchw, device_layout, empty_nchw,
-                                         from_nchw, max_pool_input, nchw, nchw_memory,
-                                         nhwc_shape, pad_nchw, padded_shape, pads_itself,
-                                         pool_geometry, symmetric, torch_padding, window_counts)
+from tensorflux.kernels.torch.nn import (contiguous_on_cuda, conv_weight, crop_nchw,
+                                         device_layout, empty_nchw, from_nchw, max_pool_input,
+                                         nchw, nchw_memory, nhwc_shape, pad_nchw, padded_shape,
+                                         pads_itself, pool_geometry, symmetric, torch_padding,
+                                         window_counts)
 
 _convolution_backward = torch.ops.aten.convolution_backward
 _max_pool_backward = torch.ops.aten.max_pool2d_with_indices_backward
@@ -160,10 +161,8 @@ def avg_pool_grad(orig_input_shape, grad, *, ksize, strides, padding, data_forma
     shape = _sizes(op, "orig_input_shape", orig_input_shape, data_format)
     win, k, s = pool_geometry(op, shape, ksize, strides, padding, data_format)
     _check_out_backprop(op, _nhwc_view(grad, data_format), shape[0], win, shape[3])
-    g = nchw(grad, data_format)
-    stand_in = empty_nchw(g, padded_shape(shape, win), data_format)
-    if g.is_cuda:  # torch's channels_last CUDA backward is wrong for padded windows
-        g, stand_in = g.contiguous(), stand_in.contiguous()
+    g = contiguous_on_cuda(nchw(grad, data_format))
+    stand_in = empty_nchw(g, padded_shape(shape, win), "NCHW" if g.is_cuda else data_format)
     if symmetric(win):
         dx = _avg_pool_backward(g, stand_in, k, s, torch_padding(win), False, False, None)
     else:  # the backward of a plain window sum, of the gradient shared out by window size
